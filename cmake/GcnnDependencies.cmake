@@ -1,0 +1,21 @@
+# Every dependency comes from a Debian package, found through CMake's own
+# find_package or pkg-config. gcnn_deps carries them all to the targets.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+find_package(fmt REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(CURL REQUIRED)
+find_package(CLI11 REQUIRED)
+# Debian's dnnl-config.cmake insists on OpenCL (its GPU runtime), which the
+# CPU engine we use does not need: find the library directly.
+find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
+find_library(DNNL_LIBRARY dnnl REQUIRED)
+pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+
+add_library(gcnn_deps INTERFACE)
+target_include_directories(gcnn_deps INTERFACE ${DNNL_INCLUDE_DIR})
+target_link_libraries(gcnn_deps INTERFACE
+  fmt::fmt yaml-cpp CURL::libcurl CLI11::CLI11 ${DNNL_LIBRARY} PkgConfig::STB PkgConfig::OPENBLAS
+  OpenMP::OpenMP_CXX Threads::Threads)

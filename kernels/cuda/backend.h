@@ -1,0 +1,46 @@
+// The CUDA backend's entry points as plain C++ (no CUDA types), so the rest of
+// the engine can call them whether the backend was built by nvcc, compiled
+// under the emulation harness, or is absent. Implemented in kernels/cuda/*.cu.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace gcnn::cuda {
+
+// True when the backend was compiled by nvcc (false under emulation).
+bool compiled_with_nvcc();
+// "CUDA 13.0, cuDNN 9.19.0, cuBLAS 13.1" or "emulated".
+std::string build_description();
+
+// Number of usable devices; when 0, *why says why in one line.
+int device_count(std::string* why);
+struct DeviceProperties {
+  std::string name;
+  std::size_t total_memory = 0;
+  int multiprocessors = 0;
+  int major = 0, minor = 0;
+};
+DeviceProperties device_properties(int device);
+
+// Device memory through the per-device caching allocator.
+void* allocate(int device, std::size_t bytes);
+void release(int device, void* ptr, std::size_t bytes);
+struct AllocatorStats {
+  std::size_t allocated_bytes = 0;  // live, handed out
+  std::size_t cached_bytes = 0;     // freed but kept for reuse
+  std::size_t peak_allocated_bytes = 0;
+  std::size_t device_allocations = 0;  // calls that reached cudaMalloc
+};
+AllocatorStats allocator_stats(int device);
+void reset_peak(int device);
+// Returns every cached block to the driver.
+void empty_cache(int device);
+
+enum class CopyKind { HostToDevice, DeviceToHost, DeviceToDevice };
+// Copies on the device's stream and waits for the copy to finish.
+void copy(int device, void* dst, const void* src, std::size_t bytes, CopyKind kind);
+void fill_float(int device, float* dst, std::size_t count, float value);
+void synchronize(int device);
+
+}  // namespace gcnn::cuda

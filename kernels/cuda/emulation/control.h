@@ -1,0 +1,31 @@
+// CUDA emulation harness, test controls: how many emulated devices exist, the
+// order in which emulated threads run between barriers, and counters that let
+// tests prove a CUDA code path really ran. Safe to include from any C++ file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gcnn::emu {
+
+enum class Schedule {
+  Forward,   // thread 0 first
+  Reverse,   // highest thread first
+  Shuffled,  // a fresh pseudo-random order for every stretch between barriers
+};
+void set_schedule(Schedule schedule, std::uint64_t seed = 0x9e3779b97f4a7c15ULL);
+Schedule schedule();
+
+// How many emulated devices cudaGetDeviceCount reports: 0 by default (a build
+// without nvcc has no device); the emulation tests set 1.
+void set_device_count(int count);
+int device_count();
+
+// Kernel launches run under emulation so far.
+std::uint64_t launch_count();
+// Bytes currently held by the emulated cudaMalloc (tests check for leaks).
+std::size_t bytes_in_use();
+// True when ptr lies inside a live emulated cudaMalloc block.
+bool is_device_pointer(const void* ptr);
+
+}  // namespace gcnn::emu

@@ -1,0 +1,220 @@
+// The fiber scheduler behind the CUDA emulation harness (see kernel.h).
+#include "kernels/cuda/emulation/kernel.h"
+
+#include <ucontext.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/error.h"
+
+namespace gcnn::emu {
+namespace {
+
+constexpr std::size_t kStackBytes = 64 * 1024;
+constexpr unsigned kMaxThreadsPerBlock = 1024;
+constexpr std::size_t kMaxDynamicShared = 48 * 1024;  // the default opt-in-free limit on sm_80/sm_90
+
+enum class FiberState { Ready, AtBlockBarrier, AtWarpBarrier, Done };
+
+struct Fiber {
+  ucontext_t context;
+  std::unique_ptr<char[]> stack;
+  ThreadState thread;
+  FiberState state = FiberState::Ready;
+};
+
+struct Warp {
+  std::uint64_t slots[32] = {};
+};
+
+struct Scheduler {
+  const std::function<void()>* body = nullptr;
+  std::vector<Fiber> fibers;
+  std::vector<Warp> warps;
+  std::vector<unsigned char> shared;
+  ucontext_t scheduler_context;
+  BlockState block;
+  int current = -1;
+  int active_threads = 0;
+  std::exception_ptr error;
+};
+
+thread_local Scheduler* tls_scheduler = nullptr;
+std::atomic<Schedule> g_schedule{Schedule::Shuffled};
+std::atomic<std::uint64_t> g_seed{0x9e3779b97f4a7c15ULL};
+std::atomic<std::uint64_t> g_launches{0};
+
+Scheduler& scheduler() {
+  GCNN_CHECK(tls_scheduler != nullptr, "CUDA emulation: device code called outside a kernel launch");
+  return *tls_scheduler;
+}
+
+void yield_to_scheduler(FiberState state) {
+  Scheduler& s = scheduler();
+  Fiber& f = s.fibers[s.current];
+  f.state = state;
+  swapcontext(&f.context, &s.scheduler_context);
+}
+
+void fiber_entry() {
+  Scheduler& s = *tls_scheduler;
+  try {
+    (*s.body)();
+  } catch (...) {
+    if (!s.error) s.error = std::current_exception();
+  }
+  s.fibers[s.current].state = FiberState::Done;
+  // Returning resumes uc_link, the scheduler.
+}
+
+// Releases warps whose live threads all wait at a warp barrier, else the whole
+// block if every live thread waits at __syncthreads. Returns false on deadlock.
+bool release_barriers(Scheduler& s, const char* kernel_name) {
+  bool released = false;
+  int n = s.active_threads;
+  for (int w = 0; w * 32 < n; ++w) {
+    int begin = w * 32, end = std::min(n, begin + 32);
+    bool any_waiting = false, all_waiting = true;
+    for (int t = begin; t < end; ++t) {
+      FiberState st = s.fibers[t].state;
+      if (st == FiberState::AtWarpBarrier) any_waiting = true;
+      else if (st != FiberState::Done) all_waiting = false;
+    }
+    if (any_waiting && all_waiting) {
+      for (int t = begin; t < end; ++t)
+        if (s.fibers[t].state == FiberState::AtWarpBarrier) s.fibers[t].state = FiberState::Ready;
+      released = true;
+    }
+  }
+  if (released) return true;
+  bool any_block = false, all_block = true;
+  for (int t = 0; t < n; ++t) {
+    FiberState st = s.fibers[t].state;
+    if (st == FiberState::AtBlockBarrier) any_block = true;
+    else if (st != FiberState::Done) all_block = false;
+  }
+  if (any_block && all_block) {
+    for (int t = 0; t < n; ++t)
+      if (s.fibers[t].state == FiberState::AtBlockBarrier) s.fibers[t].state = FiberState::Ready;
+    return true;
+  }
+  for (int t = 0; t < n; ++t) {
+    GCNN_CHECK(s.fibers[t].state == FiberState::Done,
+               "CUDA emulation: kernel {} deadlocked in block ({}, {}, {}): threads wait at different barriers "
+               "(a __syncthreads or shuffle inside divergent code)",
+               kernel_name, s.block.block_idx.x, s.block.block_idx.y, s.block.block_idx.z);
+  }
+  return false;
+}
+
+void run_block(Scheduler& s, const char* kernel_name, std::mt19937_64& rng) {
+  int n = s.active_threads;
+  const dim3 bd = s.block.block_dim;
+  for (int t = 0; t < n; ++t) {
+    Fiber& f = s.fibers[t];
+    if (!f.stack) f.stack = std::make_unique<char[]>(kStackBytes);
+    f.thread.thread_idx = {static_cast<unsigned>(t) % bd.x, (static_cast<unsigned>(t) / bd.x) % bd.y,
+                           static_cast<unsigned>(t) / (bd.x * bd.y)};
+    f.state = FiberState::Ready;
+    getcontext(&f.context);
+    f.context.uc_stack.ss_sp = f.stack.get();
+    f.context.uc_stack.ss_size = kStackBytes;
+    f.context.uc_link = &s.scheduler_context;
+    makecontext(&f.context, fiber_entry, 0);
+  }
+  std::vector<int> order(n);
+  Schedule policy = g_schedule.load();
+  do {
+    std::iota(order.begin(), order.end(), 0);
+    if (policy == Schedule::Reverse) std::reverse(order.begin(), order.end());
+    if (policy == Schedule::Shuffled) std::shuffle(order.begin(), order.end(), rng);
+    for (int t : order) {
+      if (s.fibers[t].state != FiberState::Ready) continue;
+      s.current = t;
+      swapcontext(&s.scheduler_context, &s.fibers[t].context);
+      s.current = -1;
+    }
+  } while (release_barriers(s, kernel_name));
+}
+
+}  // namespace
+
+void set_schedule(Schedule schedule, std::uint64_t seed) {
+  g_schedule = schedule;
+  g_seed = seed;
+}
+Schedule schedule() { return g_schedule.load(); }
+std::uint64_t launch_count() { return g_launches.load(); }
+
+BlockState& current_block() { return scheduler().block; }
+ThreadState& current_thread() {
+  Scheduler& s = scheduler();
+  GCNN_CHECK(s.current >= 0, "CUDA emulation: thread built-ins used outside a thread");
+  return s.fibers[s.current].thread;
+}
+
+int lane_id() { return scheduler().current % 32; }
+
+void syncthreads() { yield_to_scheduler(FiberState::AtBlockBarrier); }
+void syncwarp() { yield_to_scheduler(FiberState::AtWarpBarrier); }
+
+std::uint64_t warp_exchange(std::uint64_t value, int src_lane) {
+  Scheduler& s = scheduler();
+  int t = s.current;
+  Warp& warp = s.warps[t / 32];
+  warp.slots[t % 32] = value;
+  syncwarp();  // every lane has deposited
+  int src = (t / 32) * 32 + src_lane;
+  std::uint64_t result = (src_lane >= 0 && src_lane < 32 && src < s.active_threads) ? warp.slots[src_lane] : value;
+  syncwarp();  // every lane has read before the slots are reused
+  return result;
+}
+
+void run_grid(const char* kernel_name, dim3 grid, dim3 block, std::size_t dynamic_shared_bytes,
+              const std::function<void()>& body) {
+  unsigned threads = block.x * block.y * block.z;
+  GCNN_CHECK(threads >= 1 && threads <= kMaxThreadsPerBlock,
+             "CUDA emulation: kernel {} launched with {} threads per block ({}x{}x{}); limit {}", kernel_name,
+             threads, block.x, block.y, block.z, kMaxThreadsPerBlock);
+  GCNN_CHECK(grid.x >= 1 && grid.y >= 1 && grid.z >= 1 && grid.y <= 65535 && grid.z <= 65535,
+             "CUDA emulation: kernel {} launched with an invalid grid {}x{}x{}", kernel_name, grid.x, grid.y,
+             grid.z);
+  GCNN_CHECK(dynamic_shared_bytes <= kMaxDynamicShared,
+             "CUDA emulation: kernel {} asks for {} bytes of dynamic shared memory; limit {}", kernel_name,
+             dynamic_shared_bytes, kMaxDynamicShared);
+  GCNN_CHECK(tls_scheduler == nullptr, "CUDA emulation: kernel {} launched from device code", kernel_name);
+  ++g_launches;
+
+  thread_local Scheduler s;  // fiber stacks are reused across launches
+  tls_scheduler = &s;
+  struct Reset {
+    ~Reset() { tls_scheduler = nullptr; }
+  } reset;
+  s.body = &body;
+  s.error = nullptr;
+  s.active_threads = static_cast<int>(threads);
+  if (s.fibers.size() < threads) s.fibers.resize(threads);
+  s.warps.assign((threads + 31) / 32, Warp{});
+  s.shared.resize(dynamic_shared_bytes);
+  s.block.grid_dim = grid;
+  s.block.block_dim = block;
+  s.block.dynamic_shared = dynamic_shared_bytes ? s.shared.data() : nullptr;
+  std::mt19937_64 rng(g_seed.load());
+  for (unsigned z = 0; z < grid.z; ++z)
+    for (unsigned y = 0; y < grid.y; ++y)
+      for (unsigned x = 0; x < grid.x; ++x) {
+        s.block.block_idx = {x, y, z};
+        std::fill(s.shared.begin(), s.shared.end(), static_cast<unsigned char>(0xff));  // NaN floats
+        run_block(s, kernel_name, rng);
+        if (s.error) std::rethrow_exception(s.error);
+      }
+}
+
+}  // namespace gcnn::emu

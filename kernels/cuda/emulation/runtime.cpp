@@ -1,0 +1,198 @@
+// Host stand-ins for the CUDA runtime calls (see runtime.h).
+#include "kernels/cuda/emulation/runtime.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <map>
+#include <mutex>
+
+struct CUstream_st {
+  int device = 0;
+};
+struct CUevent_st {
+  std::chrono::steady_clock::time_point time;
+  bool recorded = false;
+};
+
+namespace gcnn::emu {
+namespace {
+std::mutex g_mutex;
+std::map<const char*, std::size_t> g_blocks;  // device pointer -> size
+std::size_t g_bytes = 0;
+int g_device_count = 0;
+int g_current_device = 0;
+thread_local cudaError_t g_last_error = cudaSuccess;
+
+cudaError_t record(cudaError_t e) {
+  if (e != cudaSuccess) g_last_error = e;
+  return e;
+}
+}  // namespace
+
+void set_device_count(int count) { g_device_count = count; }
+int device_count() { return g_device_count; }
+std::size_t bytes_in_use() {
+  std::lock_guard lock(g_mutex);
+  return g_bytes;
+}
+bool is_device_pointer(const void* ptr) {
+  std::lock_guard lock(g_mutex);
+  auto p = static_cast<const char*>(ptr);
+  auto it = g_blocks.upper_bound(p);
+  if (it == g_blocks.begin()) return false;
+  --it;
+  return p < it->first + it->second;
+}
+}  // namespace gcnn::emu
+
+using namespace gcnn::emu;
+
+const char* cudaGetErrorString(cudaError_t error) {
+  switch (error) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorNoDevice: return "no CUDA-capable device is detected";
+    case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorNotReady: return "device not ready";
+  }
+  return "unknown error";
+}
+const char* cudaGetErrorName(cudaError_t error) {
+  switch (error) {
+    case cudaSuccess: return "cudaSuccess";
+    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorNoDevice: return "cudaErrorNoDevice";
+    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+    case cudaErrorNotReady: return "cudaErrorNotReady";
+  }
+  return "cudaErrorUnknown";
+}
+cudaError_t cudaGetLastError() {
+  cudaError_t e = g_last_error;
+  g_last_error = cudaSuccess;
+  return e;
+}
+cudaError_t cudaPeekAtLastError() { return g_last_error; }
+
+cudaError_t cudaGetDeviceCount(int* count) {
+  *count = g_device_count;
+  return g_device_count > 0 ? cudaSuccess : record(cudaErrorNoDevice);
+}
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
+  if (device < 0 || device >= g_device_count) return record(cudaErrorInvalidDevice);
+  std::memset(prop, 0, sizeof(*prop));
+  std::strncpy(prop->name, "Emulated CUDA device (host fibers)", sizeof(prop->name) - 1);
+  prop->totalGlobalMem = std::size_t{4} << 30;
+  prop->sharedMemPerBlock = 48 * 1024;
+  prop->multiProcessorCount = 1;
+  prop->major = 9;
+  prop->minor = 0;
+  prop->warpSize = 32;
+  prop->maxThreadsPerBlock = 1024;
+  return cudaSuccess;
+}
+cudaError_t cudaSetDevice(int device) {
+  if (device < 0 || device >= g_device_count) return record(cudaErrorInvalidDevice);
+  g_current_device = device;
+  return cudaSuccess;
+}
+cudaError_t cudaGetDevice(int* device) {
+  *device = g_current_device;
+  return cudaSuccess;
+}
+cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+cudaError_t cudaRuntimeGetVersion(int* version) {
+  *version = CUDART_VERSION;
+  return cudaSuccess;
+}
+
+cudaError_t cudaMalloc(void** ptr, std::size_t bytes) {
+  *ptr = nullptr;
+  if (bytes == 0) return cudaSuccess;
+  void* p = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
+  if (!p) return record(cudaErrorMemoryAllocation);
+  std::lock_guard lock(g_mutex);
+  g_blocks[static_cast<const char*>(p)] = bytes;
+  g_bytes += bytes;
+  *ptr = p;
+  return cudaSuccess;
+}
+cudaError_t cudaFree(void* ptr) {
+  if (!ptr) return cudaSuccess;
+  std::lock_guard lock(g_mutex);
+  auto it = g_blocks.find(static_cast<const char*>(ptr));
+  if (it == g_blocks.end()) return record(cudaErrorInvalidValue);
+  g_bytes -= it->second;
+  g_blocks.erase(it);
+  std::free(ptr);
+  return cudaSuccess;
+}
+
+namespace {
+// Checks that a device-side range lies inside one live allocation.
+bool valid_device_range(const void* ptr, std::size_t bytes) {
+  std::lock_guard lock(g_mutex);
+  auto p = static_cast<const char*>(ptr);
+  auto it = g_blocks.upper_bound(p);
+  if (it == g_blocks.begin()) return false;
+  --it;
+  return p >= it->first && p + bytes <= it->first + it->second;
+}
+}  // namespace
+
+cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
+  return cudaMemcpyAsync(dst, src, bytes, kind, nullptr);
+}
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+  if (bytes == 0) return cudaSuccess;
+  bool dst_device = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+  bool src_device = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+  if ((dst_device && !valid_device_range(dst, bytes)) || (src_device && !valid_device_range(src, bytes)))
+    return record(cudaErrorInvalidValue);
+  std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t) {
+  if (bytes == 0) return cudaSuccess;
+  if (!valid_device_range(ptr, bytes)) return record(cudaErrorInvalidValue);
+  std::memset(ptr, value, bytes);
+  return cudaSuccess;
+}
+cudaError_t cudaStreamCreate(cudaStream_t* stream) {
+  *stream = new CUstream_st{g_current_device};
+  return cudaSuccess;
+}
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) { return cudaStreamCreate(stream); }
+cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+  delete stream;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaEventCreate(cudaEvent_t* event) {
+  *event = new CUevent_st{};
+  return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  delete event;
+  return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
+  if (!event) return record(cudaErrorInvalidResourceHandle);
+  event->time = std::chrono::steady_clock::now();
+  event->recorded = true;
+  return cudaSuccess;
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  return event && event->recorded ? cudaSuccess : record(cudaErrorInvalidResourceHandle);
+}
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
+  if (!start || !end || !start->recorded || !end->recorded) return record(cudaErrorInvalidResourceHandle);
+  *ms = std::chrono::duration<float, std::milli>(end->time - start->time).count();
+  return cudaSuccess;
+}

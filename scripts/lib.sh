@@ -1,0 +1,36 @@
+# Shared by scripts/demo and scripts/test: install missing Debian packages,
+# then configure and build incrementally. Sourced, not run.
+
+GCNN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+GCNN_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libfmt-dev libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev libstb-dev
+  libdnnl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+gcnn_log() { printf '== %s\n' "$*" >&2; }
+
+# Installs only the packages that are missing, so a second run costs nothing.
+gcnn_install_packages() {
+  local missing=()
+  for p in "${GCNN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  gcnn_log "installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# gcnn_build DIR [cmake args...]: configures DIR once, then builds incrementally.
+gcnn_build() {
+  local dir="$1"; shift
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    gcnn_log "configuring $dir $*"
+    cmake -S "$GCNN_ROOT" -B "$dir" -G Ninja "$@"
+  fi
+  gcnn_log "building $dir"
+  cmake --build "$dir" --parallel "$(nproc)"
+}
