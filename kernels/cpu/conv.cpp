@@ -199,12 +199,21 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
   plan_for(x, w, p, bias.defined()).forward(x, w, bias, y);
 }
 
+void conv2d_backward_data(const Tensor& w, const Tensor& dy, Tensor& dx, const ops::Conv2dParams& p) {
+  std::lock_guard lock(plans_mutex);
+  // The plan's shape key is that of x, which dx shares; bias does not enter backward data.
+  plan_for(dx, w, p, false).backward_data(w, dy, dx);
+}
+
+void conv2d_backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db, const ops::Conv2dParams& p) {
+  std::lock_guard lock(plans_mutex);
+  plan_for(x, dw, p, db != nullptr).backward_weights(x, dy, dw, db);
+}
+
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
                      const ops::Conv2dParams& p) {
-  std::lock_guard lock(plans_mutex);
-  ConvPlan& plan = plan_for(x, w, p, db != nullptr);
-  if (dx) plan.backward_data(w, dy, *dx);
-  plan.backward_weights(x, dy, dw, db);
+  if (dx) conv2d_backward_data(w, dy, *dx, p);
+  conv2d_backward_weights(x, dy, dw, db, p);
 }
 
 }  // namespace gcnn::cpu

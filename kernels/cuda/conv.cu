@@ -220,35 +220,46 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
                                     y.data<float>()));
 }
 
-void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
-                     const ops::Conv2dParams& p) {
-  const int device = x.device().index;
+void conv2d_backward_data(const Tensor& w, const Tensor& dy, Tensor& dx, const ops::Conv2dParams& p) {
+  if (dx.numel() == 0) return;
   if (dy.numel() == 0) {
-    if (dx) dx->zero();
+    dx.zero();
+    return;
+  }
+  const int device = dx.device().index;
+  const ConvPlan& plan = plan_for(dx, w, p);  // keyed by the shape of x, which dx shares
+  const float one = 1.0f, zero = 0.0f;
+  Tensor scratch = workspace(device, plan.bwd_data_workspace);
+  GCNN_CUDNN_CHECK(cudnnConvolutionBackwardData(context(device).cudnn, &one, plan.w.get(), w.data<float>(),
+                                                plan.y.get(), dy.data<float>(), plan.conv.get(), plan.bwd_data_algo,
+                                                workspace_data(scratch), plan.bwd_data_workspace, &zero, plan.x.get(),
+                                                dx.data<float>()));
+}
+
+void conv2d_backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db, const ops::Conv2dParams& p) {
+  if (dy.numel() == 0) {
     dw.zero();
     if (db) db->zero();
     return;
   }
-  const ConvPlan& plan = plan_for(x, w, p);
+  const int device = x.device().index;
+  const ConvPlan& plan = plan_for(x, dw, p);
   const cudnnHandle_t handle = context(device).cudnn;
   const float one = 1.0f, zero = 0.0f;
-  if (dx) {
-    Tensor scratch = workspace(device, plan.bwd_data_workspace);
-    GCNN_CUDNN_CHECK(cudnnConvolutionBackwardData(handle, &one, plan.w.get(), w.data<float>(), plan.y.get(),
-                                                  dy.data<float>(), plan.conv.get(), plan.bwd_data_algo,
-                                                  workspace_data(scratch), plan.bwd_data_workspace, &zero,
-                                                  plan.x.get(), dx->data<float>()));
-  }
-  {
-    Tensor scratch = workspace(device, plan.bwd_filter_workspace);
-    GCNN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle, &one, plan.x.get(), x.data<float>(), plan.y.get(),
-                                                    dy.data<float>(), plan.conv.get(), plan.bwd_filter_algo,
-                                                    workspace_data(scratch), plan.bwd_filter_workspace, &zero,
-                                                    plan.w.get(), dw.data<float>()));
-  }
+  Tensor scratch = workspace(device, plan.bwd_filter_workspace);
+  GCNN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle, &one, plan.x.get(), x.data<float>(), plan.y.get(),
+                                                  dy.data<float>(), plan.conv.get(), plan.bwd_filter_algo,
+                                                  workspace_data(scratch), plan.bwd_filter_workspace, &zero,
+                                                  plan.w.get(), dw.data<float>()));
   if (db)
     GCNN_CUDNN_CHECK(cudnnConvolutionBackwardBias(handle, &one, plan.y.get(), dy.data<float>(), &zero,
                                                   plan.bias.get(), db->data<float>()));
+}
+
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
+                     const ops::Conv2dParams& p) {
+  if (dx) conv2d_backward_data(w, dy, *dx, p);
+  conv2d_backward_weights(x, dy, dw, db, p);
 }
 
 }  // namespace gcnn::cuda
