@@ -1,4 +1,5 @@
-// 2-D convolution on the CPU (see conv.cpp). Shapes are checked by kernels/ops/conv.cpp.
+// 2-D convolution on the CPU (see conv.cpp). Shapes are checked, and empty
+// batches handled, by kernels/ops/conv.cpp.
 #pragma once
 
 #include "kernels/ops/conv.h"

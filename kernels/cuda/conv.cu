@@ -205,7 +205,6 @@ void* workspace_data(const Tensor& t) { return t.defined() ? t.raw_data() : null
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const ops::Conv2dParams& p) {
-  if (y.numel() == 0) return;
   const int device = x.device().index;
   const ConvPlan& plan = plan_for(x, w, p);
   const cudnnHandle_t handle = context(device).cudnn;
@@ -221,11 +220,6 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
 }
 
 void conv2d_backward_data(const Tensor& w, const Tensor& dy, Tensor& dx, const ops::Conv2dParams& p) {
-  if (dx.numel() == 0) return;
-  if (dy.numel() == 0) {
-    dx.zero();
-    return;
-  }
   const int device = dx.device().index;
   const ConvPlan& plan = plan_for(dx, w, p);  // keyed by the shape of x, which dx shares
   const float one = 1.0f, zero = 0.0f;
@@ -237,11 +231,6 @@ void conv2d_backward_data(const Tensor& w, const Tensor& dy, Tensor& dx, const o
 }
 
 void conv2d_backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db, const ops::Conv2dParams& p) {
-  if (dy.numel() == 0) {
-    dw.zero();
-    if (db) db->zero();
-    return;
-  }
   const int device = x.device().index;
   const ConvPlan& plan = plan_for(x, dw, p);
   const cudnnHandle_t handle = context(device).cudnn;
