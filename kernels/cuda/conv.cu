@@ -12,8 +12,9 @@
 // kernels: CUDNN_DEFAULT_MATH would let Ampere/Hopper run FP32 convolutions
 // in TF32, too coarse for the 1e-4 accuracy bar. Workspaces come from the
 // caching allocator as Tensors of the size cudnnGet*WorkspaceSize reports for
-// the chosen algorithm. Every compute call uses beta = 0, which cuDNN
-// documents as "the output is not read", so outputs are overwritten.
+// the chosen algorithm (the compute calls require at least that many bytes).
+// Every compute call uses beta = 0, which cuDNN documents as "the output is
+// not read", so outputs are overwritten.
 #include "kernels/cuda/common.cuh"
 
 #include <map>
@@ -26,7 +27,10 @@
 namespace gcnn::cuda {
 namespace {
 
-// RAII owners of the three descriptor kinds.
+// RAII owners of the three descriptor kinds. CUDNN_TENSOR_NCHW is documented
+// (cudnn_graph.h) as row major with wStride = 1, hStride = w: our contiguous
+// [N, C, H, W] tensors. For a filter the same flag means [K, C, R, S] in that
+// order, our weight layout.
 class TensorDescriptor {
  public:
   TensorDescriptor() { GCNN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&desc_)); }
