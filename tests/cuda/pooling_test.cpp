@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "kernels/cuda/emulation/control.h"
+#include "tests/cuda/thread_orders.h"
 #include "tests/support/layer_op_checks.h"
 
 namespace gcnn::test {
@@ -9,7 +10,7 @@ namespace {
 
 TEST(PoolingCuda, MatchesReference) {
   const std::uint64_t launches = emu::launch_count();
-  expect_pooling_matches_reference(Device::cuda(0));
+  for_each_thread_order([] { expect_pooling_matches_reference(Device::cuda(0)); });
   EXPECT_GT(emu::launch_count(), launches);
 }
 
