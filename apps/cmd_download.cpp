@@ -42,13 +42,14 @@ int run_download(DownloadArgs& args) {
   double rate = s.elapsed_s > 0 ? s.downloaded / s.elapsed_s : 0;
   fmt::print("{} rows: {} downloaded, {} already present, {} failed; {} requests in {:.1f} s ({:.1f} images/s)\n",
              s.total, s.downloaded, s.skipped, s.failed.size(), s.requests, s.elapsed_s, rate);
+  std::fflush(stdout);
   std::string failed_csv = (args.options.out_dir / "failed.csv").string();
   if (!s.failed.empty()) {
     fmt::print(stderr, "{} failed (id, url, attempts, last error in {}); first: {}: {}\n", s.failed.size(),
                failed_csv, s.failed.front().id, s.failed.front().error);
   }
   if (s.cancelled) {
-    fmt::print(stderr, "interrupted: {} not attempted; run the same command again to resume\n",
+    fmt::print(stderr, "interrupted: {} not finished; run the same command again to resume\n",
                s.total - s.skipped - s.downloaded - s.failed.size());
     return 130;
   }
