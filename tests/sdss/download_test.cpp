@@ -245,7 +245,9 @@ TEST(SdssDownload, RetriesTransientFaultsAndListsPermanentOnes) {
   for (int i = 6; i <= 12; ++i) EXPECT_EQ(attempts(i).size(), 2u) << i;  // one fault each, then the image
   ASSERT_EQ(attempts(7).size(), 2u);
   EXPECT_GE(attempts(7)[1] - attempts(7)[0], 0.95);  // Retry-After: 1 honoured
-  EXPECT_EQ(s.requests, static_cast<std::size_t>(server.requests()));
+  // curl itself may resend a request once when a reused connection dies
+  // before any answer (the reset fault), so the server can count more.
+  EXPECT_GE(static_cast<std::size_t>(server.requests()), s.requests);
 }
 
 TEST(SdssDownload, ResumeFetchesOnlyWhatIsMissingOrInvalid) {
