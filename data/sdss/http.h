@@ -6,7 +6,6 @@
 
 #include <curl/curl.h>
 
-#include <chrono>
 #include <optional>
 #include <random>
 #include <string>

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "data/sdss/query.h"
@@ -18,6 +17,12 @@ using namespace gcnn::sdss;
 
 namespace {
 
+// The integer that follows marker in text, or fallback.
+long number_after(const std::string& text, const std::string& marker, long fallback) {
+  std::size_t at = text.find(marker);
+  return at == std::string::npos ? fallback : std::stol(text.substr(at + marker.size()));
+}
+
 // A fake SqlSearch over a table of `rows` galaxies (objID = 1000 + 7 i): honours
 // "TOP n" and "objID > x" in the paging SQL, and counts what it was sent.
 struct FakeSqlService {
@@ -30,11 +35,8 @@ struct FakeSqlService {
     EXPECT_EQ(r.query.at("format"), "csv");
     const std::string& sql = r.query.at("cmd");
     sql_seen.push_back(sql);
-    std::smatch m;
-    long top = rows;
-    long after = -1;
-    if (std::regex_search(sql, m, std::regex(R"(TOP (\d+))"))) top = std::stol(m[1]);
-    if (std::regex_search(sql, m, std::regex(R"(objID > (\d+))"))) after = std::stol(m[1]);
+    long top = number_after(sql, "TOP ", rows);
+    long after = number_after(sql, "objID > ", -1);
     std::string body = "#Table1\nobjID,ra,dec,name\n";
     long sent = 0;
     for (int i = 0; i < rows && sent < top; ++i) {
