@@ -30,13 +30,6 @@ using gcnn::testing::LocalHttpServer;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("gcnn_sdss_cmd_{}_{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -116,7 +109,8 @@ TEST(SdssCommands, DownloadKilledMidwayLeavesNoPartialFileAndResumes) {
     reply.delay_s = 0.03;
     return reply;
   });
-  fs::path dir = fresh_dir("kill");
+  gcnn::testing::ScopedTempDir scoped("kill");
+  const fs::path& dir = scoped.path;
   write_catalog(dir / "catalog.csv", n);
   std::vector<std::string> args{"download", "--catalog", (dir / "catalog.csv").string(), "--out",
                                 (dir / "images").string(), "--size", std::to_string(size), "--jobs", "2",
@@ -160,7 +154,8 @@ TEST(SdssCommands, DownloadExitsNonZeroAndListsFailures) {
     }
     return reply;
   });
-  fs::path dir = fresh_dir("failures");
+  gcnn::testing::ScopedTempDir scoped("failures");
+  const fs::path& dir = scoped.path;
   write_catalog(dir / "catalog.csv", 4);
   int status = run_gcnn({"download", "--catalog", (dir / "catalog.csv").string(), "--out", (dir / "out").string(),
                          "--size", "64", "--rate", "0", "--base-url", server.base_url()},
@@ -174,7 +169,8 @@ TEST(SdssCommands, DownloadExitsNonZeroAndListsFailures) {
 }
 
 TEST(SdssCommands, DownloadRejectsABadCatalogNamingTheLine) {
-  fs::path dir = fresh_dir("badcatalog");
+  gcnn::testing::ScopedTempDir scoped("badcatalog");
+  const fs::path& dir = scoped.path;
   std::ofstream(dir / "catalog.csv") << "objID,ra,dec\n1,10,5\n2,11,-91\n";
   int status = run_gcnn({"download", "--catalog", (dir / "catalog.csv").string(), "--out", (dir / "out").string(),
                          "--base-url", "http://127.0.0.1:9"},
@@ -196,7 +192,8 @@ TEST(SdssCommands, QueryWritesTheCatalogOrReportsTheSqlError) {
     }
     return reply;
   });
-  fs::path dir = fresh_dir("query");
+  gcnn::testing::ScopedTempDir scoped("query");
+  const fs::path& dir = scoped.path;
   std::ofstream(dir / "good.sql") << "SELECT objID, ra, dec FROM Galaxy\n";
   std::ofstream(dir / "bad.sql") << "SELECT bogus FROM Galaxy\n";
   std::vector<std::string> common{"--base-url", server.base_url(), "--min-interval", "0"};
@@ -224,7 +221,8 @@ TEST(SdssCommands, DISABLED_KillAndRestartReport) {
     reply.delay_s = 0.05;
     return reply;
   });
-  fs::path dir = fresh_dir("killreport");
+  gcnn::testing::ScopedTempDir scoped("killreport");
+  const fs::path& dir = scoped.path;
   write_catalog(dir / "catalog.csv", n);
   std::vector<std::string> args{"download", "--catalog", (dir / "catalog.csv").string(), "--out",
                                 (dir / "images").string(), "--jobs", "8", "--rate", "0", "--base-url",

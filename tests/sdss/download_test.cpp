@@ -26,13 +26,6 @@ using namespace gcnn::sdss;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("gcnn_sdss_{}_{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
@@ -85,7 +78,8 @@ std::set<std::string> files_in(const fs::path& dir) {
 }  // namespace
 
 TEST(SdssCatalog, ReadsIdsCoordinatesAndScales) {
-  fs::path dir = fresh_dir("catalog_ok");
+  gcnn::testing::ScopedTempDir scoped("catalog_ok");
+  const fs::path& dir = scoped.path;
   write_text(dir / "c.csv", "objID,ra,dec,petroR90_r\n1237,10.5,-3.25,12.5\n1238,359.9,89.5,\n1239,0,-90,nan\n");
   auto items = read_cutout_catalog(dir / "c.csv", parse_scale("auto"), 128);
   ASSERT_EQ(items.size(), 3u);
@@ -104,7 +98,8 @@ TEST(SdssCatalog, ReadsIdsCoordinatesAndScales) {
 }
 
 TEST(SdssCatalog, BadCatalogsNameFileAndLine) {
-  fs::path dir = fresh_dir("catalog_bad");
+  gcnn::testing::ScopedTempDir scoped("catalog_bad");
+  const fs::path& dir = scoped.path;
   auto check = [&](const std::string& name, const std::string& text, const std::string& expected) {
     write_text(dir / name, text);
     std::string error = error_of([&] { read_cutout_catalog(dir / name, parse_scale("auto"), 128); });
@@ -206,7 +201,8 @@ TEST(SdssDownload, RetriesTransientFaultsAndListsPermanentOnes) {
       default: return ok;
     }
   });
-  fs::path dir = fresh_dir("faults");
+  gcnn::testing::ScopedTempDir scoped("faults");
+  const fs::path& dir = scoped.path;
   auto items = numbered_items(17, size);
   DownloadOptions options = fast_options(dir, server, size);
   options.timeout_s = 0.5;  // the stalled response times out
@@ -253,7 +249,8 @@ TEST(SdssDownload, RetriesTransientFaultsAndListsPermanentOnes) {
 TEST(SdssDownload, ResumeFetchesOnlyWhatIsMissingOrInvalid) {
   constexpr int size = 64;
   LocalHttpServer server([&](const HttpRequest& r) { return jpeg_reply(r, size); });
-  fs::path dir = fresh_dir("resume");
+  gcnn::testing::ScopedTempDir scoped("resume");
+  const fs::path& dir = scoped.path;
   auto items = numbered_items(20, size);
   DownloadOptions options = fast_options(dir, server, size);
   DownloadSummary first = download_cutouts(items, options);
@@ -284,7 +281,8 @@ TEST(SdssDownload, ConcurrencyNeverExceedsJobs) {
     reply.delay_s = 0.05;
     return reply;
   });
-  fs::path dir = fresh_dir("jobs");
+  gcnn::testing::ScopedTempDir scoped("jobs");
+  const fs::path& dir = scoped.path;
   DownloadOptions options = fast_options(dir, server, size);
   options.jobs = 3;
   DownloadSummary s = download_cutouts(numbered_items(24, size), options);
@@ -297,7 +295,8 @@ TEST(SdssDownload, ConcurrencyNeverExceedsJobs) {
 TEST(SdssDownload, GlobalRateLimitSpacesRequestStarts) {
   constexpr int size = 64;
   LocalHttpServer server([&](const HttpRequest& r) { return jpeg_reply(r, size); });
-  fs::path dir = fresh_dir("rate");
+  gcnn::testing::ScopedTempDir scoped("rate");
+  const fs::path& dir = scoped.path;
   DownloadOptions options = fast_options(dir, server, size);
   options.jobs = 4;
   options.rate_per_s = 20;
@@ -321,7 +320,8 @@ TEST(SdssDownload, CancelStopsEarlyAndKeepsOnlyCompleteFiles) {
     reply.delay_s = 0.02;
     return reply;
   });
-  fs::path dir = fresh_dir("cancel");
+  gcnn::testing::ScopedTempDir scoped("cancel");
+  const fs::path& dir = scoped.path;
   DownloadOptions options = fast_options(dir, server, size);
   options.jobs = 2;
   options.cancel = &cancel;

@@ -240,6 +240,17 @@ std::string make_test_jpeg(int width, int height, unsigned seed) {
   return out;
 }
 
+ScopedTempDir::ScopedTempDir(const std::string& name)
+    : path(std::filesystem::temp_directory_path() / ("gcnn_sdss_" + name + "_" + std::to_string(::getpid()))) {
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+}
+
+ScopedTempDir::~ScopedTempDir() {
+  std::error_code ignore;
+  std::filesystem::remove_all(path, ignore);
+}
+
 std::string make_blank_jpeg(int width, int height) {
   std::vector<unsigned char> pixels(static_cast<std::size_t>(width) * height * 3, 0);
   std::string out;

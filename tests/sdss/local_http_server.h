@@ -3,10 +3,12 @@
 // many times that exact target was asked for, which lets tests inject faults:
 // error statuses, Retry-After, stalls, truncated bodies, connection resets.
 // The server counts requests and the most requests in flight at once.
+// Also: test JPEG makers and a temporary folder removed at scope exit.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -78,5 +80,15 @@ class LocalHttpServer {
 std::string make_test_jpeg(int width, int height, unsigned seed);
 // A flat one-colour JPEG (what the cutout service sends outside the footprint).
 std::string make_blank_jpeg(int width, int height);
+
+// A fresh, empty folder under the system temporary directory (name and process
+// id in its name), removed with everything in it at scope exit.
+struct ScopedTempDir {
+  explicit ScopedTempDir(const std::string& name);
+  ~ScopedTempDir();
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  std::filesystem::path path;
+};
 
 }  // namespace gcnn::testing
