@@ -291,6 +291,9 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
   ProgressBar progress(options.progress, options.progress_interactive, options.progress_interval_s);
   ProgressCounts counts;
   counts.total = jobs.size();
+  // A Retry-After on 429 or 503 speaks for the whole client: no request
+  // starts before it has passed, whichever item it came with.
+  Clock::time_point paused_until{};
 
   auto finish_job = [&](Job* job, CurlEasy* easy, CURLcode code) {
     HttpResponse& r = easy->finish(code);
@@ -316,6 +319,10 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
       ++counts.done;
       return;
     }
+    if (r.transport_ok() && (r.status == 429 || r.status == 503) && r.retry_after_s) {
+      paused_until = std::max(paused_until, Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                               std::chrono::duration<double>(*r.retry_after_s)));
+    }
     if (transient && job->attempts <= options.retry.retries) {
       double delay = retry_delay_s(options.retry, job->attempts, r.retry_after_s, rng);
       retry_at.emplace(Clock::now() + std::chrono::duration_cast<Clock::duration>(
@@ -339,7 +346,7 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
       retry_at.erase(retry_at.begin());
       --counts.retrying;
     }
-    while (!idle.empty() && !ready.empty() && bucket.take(now)) {
+    while (now >= paused_until && !idle.empty() && !ready.empty() && bucket.take(now)) {
       Job* job = ready.front();
       ready.pop_front();
       CurlEasy* easy = idle.back();
@@ -369,7 +376,8 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
     // Sleep until socket activity or the next scheduled event, at most 100 ms.
     double wait = 0.1;
     now = Clock::now();
-    if (!ready.empty() && !idle.empty()) wait = std::min(wait, bucket.wait_s(now));
+    if (!ready.empty() && !idle.empty())
+      wait = std::min(wait, std::max(bucket.wait_s(now), seconds_between(now, paused_until)));
     if (!retry_at.empty()) wait = std::min(wait, std::max(0.0, seconds_between(now, retry_at.begin()->first)));
     if (wait > 0 || !active.empty()) multi.poll(static_cast<int>(std::ceil(wait * 1000)));
   }

@@ -51,7 +51,6 @@ class CurlEasy {
   HttpResponse& finish(CURLcode code);
   // Runs the prepared transfer in this thread (curl_easy_perform).
   HttpResponse& perform();
-  HttpResponse& response() { return response_; }
 
  private:
   static size_t on_body(char* data, size_t size, size_t count, void* self);

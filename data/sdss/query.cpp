@@ -88,7 +88,7 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
 
 int objid_column(const std::vector<std::string>& header) {
   for (std::size_t i = 0; i < header.size(); ++i)
-    if (starts_with_nocase(header[i], "objid") && header[i].size() == 5) return static_cast<int>(i);
+    if (header[i].size() == 5 && starts_with_nocase(header[i], "objID")) return static_cast<int>(i);
   return -1;
 }
 

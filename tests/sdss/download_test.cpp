@@ -246,6 +246,29 @@ TEST(SdssDownload, RetriesTransientFaultsAndListsPermanentOnes) {
   EXPECT_GE(static_cast<std::size_t>(server.requests()), s.requests);
 }
 
+TEST(SdssDownload, RetryAfterPausesEveryRequest) {
+  constexpr int size = 64;
+  LocalHttpServer server([&](const HttpRequest& r) {
+    HttpReply reply = jpeg_reply(r, size);
+    if (index_of(r) == 0 && r.attempt == 1) {
+      reply.status = 429;
+      reply.body = "too many requests";
+      reply.headers = {{"Retry-After", "1"}};
+    }
+    return reply;
+  });
+  gcnn::testing::ScopedTempDir scoped("retry_after");
+  DownloadOptions options = fast_options(scoped.path, server, size);
+  options.jobs = 1;
+  DownloadSummary s = download_cutouts(numbered_items(3, size), options);
+  EXPECT_EQ(s.downloaded, 3u);
+  std::vector<double> starts;
+  for (auto& [target, times] : server.arrivals()) starts.insert(starts.end(), times.begin(), times.end());
+  ASSERT_EQ(starts.size(), 4u);
+  std::sort(starts.begin(), starts.end());
+  EXPECT_GE(starts[1] - starts[0], 0.95);  // the next item waited too, not only the throttled one
+}
+
 TEST(SdssDownload, ResumeFetchesOnlyWhatIsMissingOrInvalid) {
   constexpr int size = 64;
   LocalHttpServer server([&](const HttpRequest& r) { return jpeg_reply(r, size); });
