@@ -97,10 +97,13 @@ struct DownloadSummary {
   double elapsed_s = 0;
 };
 
-// Downloads every item into options.out_dir/<id>.jpg and writes
-// options.out_dir/failed.csv (id,url,attempts,error; only the header when
-// nothing failed) atomically. Stale temporary files of earlier killed runs are
-// removed first.
+// Downloads every item into options.out_dir/<id>.jpg. Transient failures
+// (timeouts, connection errors, 408/429/5xx, HTML or incomplete bodies) are
+// retried with backoff; a Retry-After on 429/503 delays that item and pauses
+// every new request until it has passed. Wrong-size or blank images and other
+// 4xx are permanent. Writes options.out_dir/failed.csv (id,url,attempts,error;
+// only the header when nothing failed) atomically. Stale temporary files of
+// earlier killed runs are removed first: one download per folder at a time.
 DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const DownloadOptions& options);
 
 // Parses "10", "10/s", "600/min", "36000/h" into requests per second.
