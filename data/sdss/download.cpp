@@ -277,6 +277,10 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
   std::deque<Job*> ready;
   for (Job& job : jobs) ready.push_back(&job);
   std::multimap<Clock::time_point, Job*> retry_at;
+  // Declared before the easy handles so that, if an error unwinds the loop,
+  // each easy handle leaves the multi handle (curl_easy_cleanup does that)
+  // before the multi handle is cleaned up.
+  CurlMulti multi(options.jobs);
   std::vector<std::unique_ptr<CurlEasy>> handles;
   std::map<CURL*, std::pair<CurlEasy*, Job*>> active;
   std::vector<CurlEasy*> idle;
@@ -284,7 +288,6 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
     handles.push_back(std::make_unique<CurlEasy>());
     idle.push_back(handles.back().get());
   }
-  CurlMulti multi(options.jobs);
   TokenBucket bucket(options.rate_per_s);
   std::mt19937_64 rng(options.seed ? options.seed
                                    : static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()));
