@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "data/random.h"
+#include "kernels/cpu/augment.h"
 #include "kernels/error.h"
 
 namespace gcnn {
@@ -96,10 +97,7 @@ Warp draw_warp(const AugmentOptions& options, std::uint64_t seed, std::uint64_t 
 
 void warp_image(const std::uint8_t* src, int in_size, const Warp& warp, const Normalization& norm, float* dst,
                 int out_size) {
-  const long long plane = static_cast<long long>(out_size) * out_size;
-  for (int y = 0; y < out_size; ++y)
-    for (int x = 0; x < out_size; ++x)
-      warp_pixel(src, in_size, warp, norm, x, y, dst + static_cast<long long>(y) * out_size + x, plane);
+  cpu::warp_image(src, in_size, warp, norm, dst, out_size);
 }
 
 Tensor dihedral_batch(const Tensor& images, int k) {

@@ -2,7 +2,7 @@
 // preferred orientation), random zoom up to max_zoom with a centre-biased crop,
 // a small random rotation with reflection padding and an optional brightness
 // jitter, drawn deterministically from (seed, epoch, index) and applied as one
-// affine warp (data/warp.h) that also converts to normalised float CHW. The
+// affine warp (kernels/warp.h) that also converts to normalised float CHW. The
 // CUDA path (kernels/cuda/augment.h) applies the same Warp on the device.
 // Test-time augmentation uses the same dihedral group (dihedral_batch).
 #pragma once
@@ -11,7 +11,7 @@
 
 #include "data/image.h"
 #include "data/normalize.h"
-#include "data/warp.h"
+#include "kernels/warp.h"
 #include "kernels/tensor.h"
 
 namespace gcnn {

@@ -5,6 +5,7 @@
 
 #include "data/random.h"
 #include "kernels/error.h"
+#include "kernels/ops/augment.h"
 
 namespace gcnn {
 
@@ -104,30 +105,51 @@ Batch DataLoader::build_batch(std::size_t b) const {
   GCNN_CHECK(begin < end, "DataLoader: batch {} out of range for {} rows", b, order_.size());
   const auto count = static_cast<std::int64_t>(end - begin);
   const int in_size = dataset_.images.stored_size(), s = output_size_;
+  const std::size_t in_bytes = dataset_.images.image_bytes();
   Batch batch;
-  batch.images = Tensor::empty({count, 3, s, s});
+  const bool on_device = options_.augment_on_device;
+  std::vector<std::uint8_t> gathered(on_device ? in_bytes * static_cast<std::size_t>(count) : 0);
+  std::vector<Warp> warps;
+  if (!on_device) batch.images = Tensor::empty({count, 3, s, s});
   const std::size_t t = dataset_.catalog.num_targets();
   std::vector<float> targets;
   targets.reserve(static_cast<std::size_t>(count) * t);
   std::vector<std::uint8_t> buffer;
-  float* out = batch.images.data<float>();
   for (std::size_t j = begin; j < end; ++j) {
     const std::size_t row = order_[j];
-    const std::uint8_t* px = dataset_.images.cached(row);
-    if (!px) {
-      buffer.resize(dataset_.images.image_bytes());
-      dataset_.images.get(row, buffer.data());
-      px = buffer.data();
-    }
     const Warp warp = options_.augment ? draw_warp(options_.augment_options, options_.seed, epoch_, row, in_size, s)
                                        : resize_warp(in_size, s);
-    warp_image(px, in_size, warp, norm_, out + static_cast<std::size_t>(j - begin) * 3 * s * s, s);
+    if (on_device) {
+      dataset_.images.get(row, gathered.data() + (j - begin) * in_bytes);
+      warps.push_back(warp);
+    } else {
+      const std::uint8_t* px = dataset_.images.cached(row);
+      if (!px) {
+        buffer.resize(in_bytes);
+        dataset_.images.get(row, buffer.data());
+        px = buffer.data();
+      }
+      warp_image(px, in_size, warp, norm_, batch.images.data<float>() + (j - begin) * 3 * s * s, s);
+    }
     batch.ids.push_back(dataset_.catalog.ids[row]);
     batch.rows.push_back(row);
     for (std::size_t k = 0; k < t; ++k) targets.push_back(dataset_.catalog.target(row, k));
   }
+  if (on_device) {
+    batch.pixels = pack_bytes(gathered.data(), gathered.size());
+    batch.warps = pack_warps(warps);
+  }
   if (t > 0) batch.targets = Tensor::from_vector({count, static_cast<std::int64_t>(t)}, targets);
   return batch;
+}
+
+Tensor DataLoader::images_on(const Batch& batch, Device device) const {
+  if (!options_.augment_on_device) return batch.images.device() == device ? batch.images : batch.images.to(device);
+  GCNN_CHECK(batch.pixels.defined() && batch.warps.defined(), "DataLoader::images_on: batch has no source pixels");
+  const std::int64_t count = batch.warps.dim(0);
+  Tensor out = Tensor::empty({count, 3, output_size_, output_size_}, device);
+  ops::augment_images(batch.pixels.to(device), dataset_.images.stored_size(), batch.warps.to(device), norm_, out);
+  return out;
 }
 
 }  // namespace gcnn

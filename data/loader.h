@@ -18,15 +18,20 @@
 #include "data/augment.h"
 #include "data/dataset.h"
 #include "data/normalize.h"
+#include "kernels/device.h"
 #include "kernels/tensor.h"
 
 namespace gcnn {
 
 struct Batch {
-  Tensor images;                  // [B, 3, S, S] float, normalised, CPU
+  Tensor images;                  // [B, 3, S, S] float, normalised, CPU (undefined with augment_on_device)
   Tensor targets;                 // [B, T] (undefined when the catalog has no targets)
   std::vector<std::string> ids;   // B catalog ids
   std::vector<std::size_t> rows;  // B dataset rows
+  // With LoaderOptions::augment_on_device: the B source images as packed
+  // uint8 bytes (kernels/ops/augment.h) and their warps [B, 7], on the CPU;
+  // DataLoader::images_on turns them into `images` on a device.
+  Tensor pixels, warps;
 };
 
 struct LoaderOptions {
@@ -40,6 +45,9 @@ struct LoaderOptions {
   bool augment = false;       // false: plain resize (evaluation)
   AugmentOptions augment_options;
   ChannelStats stats;         // normalisation (identity by default)
+  // Workers only gather source bytes and draw warps; the warp itself runs
+  // where images_on is called (the CUDA kernel on the GPU path).
+  bool augment_on_device = false;
 };
 
 class DataLoader {
@@ -59,6 +67,9 @@ class DataLoader {
   bool next(Batch& batch);
   // Builds batch b of the current epoch's order on the calling thread.
   Batch build_batch(std::size_t b) const;
+  // The batch's images on `device`: batch.images moved there, or with
+  // augment_on_device the warp applied there (ops::augment_images).
+  Tensor images_on(const Batch& batch, Device device) const;
 
  private:
   void stop_workers();

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "data/image.h"
-#include "data/warp.h"
+#include "kernels/warp.h"
 
 namespace gcnn {
 

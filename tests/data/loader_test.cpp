@@ -164,5 +164,30 @@ TEST(DataLoader, AugmentedBatchesAreDeterministicAndNormalised) {
   }
 }
 
+TEST(DataLoader, DevicePathGivesTheSameImages) {
+  Dataset ds;
+  std::vector<std::uint8_t> px(7 * 16 * 16 * 3);
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>((i * 40503u) >> 7);
+  ds.images = ImageDataset::from_pixels(16, px);
+  for (int i = 0; i < 7; ++i) ds.catalog.ids.push_back(std::to_string(i));
+  ds.catalog.lines.resize(7);
+  LoaderOptions opts;
+  opts.batch_size = 3;
+  opts.augment = true;
+  opts.stats.mean = {0.1f, 0.2f, 0.3f};
+  DataLoader host(ds, all_rows(7), opts);
+  opts.augment_on_device = true;
+  DataLoader device(ds, all_rows(7), opts);
+  host.start_epoch(2);
+  device.start_epoch(2);
+  Batch a, b;
+  while (host.next(a)) {
+    ASSERT_TRUE(device.next(b));
+    EXPECT_FALSE(b.images.defined());
+    EXPECT_EQ(a.ids, b.ids);
+    EXPECT_EQ(host.images_on(a, Device::cpu()).to_vector(), device.images_on(b, Device::cpu()).to_vector());
+  }
+}
+
 }  // namespace
 }  // namespace gcnn

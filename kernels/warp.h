@@ -1,5 +1,5 @@
-// The per-pixel core of augmentation, shared by the CPU loader (data/augment.cpp)
-// and the CUDA kernel (kernels/cuda/augment.cu): an affine map from output pixel
+// The per-pixel core of augmentation, shared by the CPU path (kernels/cpu/augment.cpp,
+// data/augment.cpp) and the CUDA kernel (kernels/cuda/augment.cu): an affine map from output pixel
 // centres to source coordinates, reflection padding, bilinear sampling of uint8
 // HWC pixels, brightness and per-channel normalisation into float CHW.
 // Plain C++ that nvcc also compiles (no fmt, no exceptions).
@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__) || defined(GCNN_CUDA_EMULATION)
+#ifdef __CUDACC__
 #define GCNN_HOST_DEVICE __host__ __device__
 #else
 #define GCNN_HOST_DEVICE
@@ -24,6 +24,8 @@ struct Warp {
   float m[6] = {1, 0, 0, 0, 1, 0};
   float brightness = 1;
 };
+// A Warp as 7 consecutive floats (m[0..5], brightness), as ops take them.
+constexpr int kWarpFloats = 7;
 
 struct Normalization {
   float mean[3] = {0, 0, 0};
