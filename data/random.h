@@ -56,17 +56,23 @@ class Rng {
   std::uint64_t below(std::uint64_t n) {
     return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next_u64()) * n) >> 64);
   }
-  // Standard normal (Box-Muller; the pair's second value serves the next call).
+  // Standard normal (Marsaglia's polar method: no trigonometry; the pair's
+  // second value serves the next call).
   double normal() {
     if (has_spare_) {
       has_spare_ = false;
       return spare_;
     }
-    double radius = std::sqrt(-2.0 * std::log1p(-uniform()));
-    double angle = 6.283185307179586 * uniform();
-    spare_ = radius * std::sin(angle);
+    double u, v, s;
+    do {
+      u = 2 * uniform() - 1;
+      v = 2 * uniform() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s == 0);
+    const double f = std::sqrt(-2 * std::log(s) / s);
+    spare_ = v * f;
     has_spare_ = true;
-    return radius * std::cos(angle);
+    return u * f;
   }
   double normal(double mean, double sd) { return mean + sd * normal(); }
   bool chance(double p) { return uniform() < p; }

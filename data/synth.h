@@ -39,7 +39,7 @@ struct SynthGalaxy {
 struct SynthOptions {
   int size = 128;           // cutout side, pixels
   std::uint64_t seed = 0;
-  int jpeg_quality = 60;
+  int jpeg_quality = 50;
   int threads = 0;          // 0: all cores
 };
 
