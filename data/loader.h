@@ -3,7 +3,8 @@
 // worker threads build whole batches in the background, at most
 // prefetch_batches ahead of the consumer (bounded memory), and next() hands
 // them out in order, so the batches of an epoch are the same whatever the
-// number of workers. Augmentation is a function of (seed, epoch, row).
+// number of workers. Augmentation is a function of (seed, epoch, row). The
+// dataset must outlive the loader (it is referenced, not copied).
 #pragma once
 
 #include <condition_variable>
