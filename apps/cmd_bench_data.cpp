@@ -3,6 +3,7 @@
 // augment + batch from the cache through the DataLoader, and decode + augment
 // + batch when every image is decoded again (the beyond-memory path).
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 
 #include <fmt/core.h>
@@ -29,8 +30,25 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Images per wall-clock second and per CPU second of the whole process (all
+// threads): the second hardly depends on what else the machine is running.
+struct Rate {
+  double wall = 0, cpu = 0;
+};
+
+template <class F>
+Rate measure(std::size_t images, F&& body) {
+  auto start = std::chrono::steady_clock::now();
+  std::clock_t cpu_start = std::clock();
+  body();
+  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  return {static_cast<double>(images) / seconds_since(start), static_cast<double>(images) / std::max(cpu, 1e-9)};
+}
+
+std::string show(const Rate& r) { return fmt::format("{:.0f} ({:.0f}/cpu-s)", r.wall, r.cpu); }
+
 // images/s of `epochs` epochs through a loader.
-double loader_rate(const gcnn::Dataset& ds, const BenchDataArgs& args) {
+Rate loader_rate(const gcnn::Dataset& ds, const BenchDataArgs& args) {
   std::vector<std::size_t> rows(ds.size());
   for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
   gcnn::LoaderOptions opts;
@@ -39,14 +57,14 @@ double loader_rate(const gcnn::Dataset& ds, const BenchDataArgs& args) {
   opts.augment = args.augment;
   opts.seed = 1;
   gcnn::DataLoader loader(ds, rows, opts);
-  auto start = std::chrono::steady_clock::now();
-  std::size_t images = 0;
-  for (int e = 0; e < args.epochs; ++e) {
-    loader.start_epoch(static_cast<std::uint64_t>(e));
-    gcnn::Batch batch;
-    while (loader.next(batch)) images += static_cast<std::size_t>(batch.images.dim(0));
-  }
-  return static_cast<double>(images) / seconds_since(start);
+  return measure(ds.size() * static_cast<std::size_t>(args.epochs), [&] {
+    for (int e = 0; e < args.epochs; ++e) {
+      loader.start_epoch(static_cast<std::uint64_t>(e));
+      gcnn::Batch batch;
+      while (loader.next(batch)) {
+      }
+    }
+  });
 }
 
 void bench_folder(const std::string& label, const fs::path& dir, const BenchDataArgs& args) {
@@ -62,21 +80,20 @@ void bench_folder(const std::string& label, const fs::path& dir, const BenchData
   gcnn::ImageLoadOptions load;
   load.size = args.size;
   load.threads = args.workers;
-  auto start = std::chrono::steady_clock::now();
-  ds.images = gcnn::load_images(dir, ds.catalog.ids, load).images;
-  const double decode = static_cast<double>(ds.size()) / seconds_since(start);
-  const double cached = loader_rate(ds, args);
+  const Rate decode = measure(ds.size(), [&] { ds.images = gcnn::load_images(dir, ds.catalog.ids, load).images; });
+  const Rate cached = loader_rate(ds, args);
 
   load.cache_limit_bytes = 0;  // decode on every access
   ds.images = gcnn::load_images(dir, ds.catalog.ids, load).images;
-  const double streamed = loader_rate(ds, args);
-  fmt::print("{:<10} {:>6} {:>14.0f} {:>24.0f} {:>30.0f}\n", label, ds.size(), decode, cached, streamed);
+  const Rate streamed = loader_rate(ds, args);
+  fmt::print("{:<10} {:>6} {:>22} {:>26} {:>32}\n", label, ds.size(), show(decode), show(cached), show(streamed));
 }
 
 int run_bench_data(const BenchDataArgs& args) {
-  fmt::print("data pipeline, {} px, batch {}, {} worker thread(s), augmentation {}, {} epoch(s); images/s\n",
+  fmt::print("data pipeline, {} px, batch {}, {} worker thread(s), augmentation {}, {} epoch(s); images/s "
+             "(and per CPU-second)\n",
              args.size, args.batch, args.workers, args.augment ? "on" : "off", args.epochs);
-  fmt::print("{:<10} {:>6} {:>14} {:>24} {:>30}\n", "images", "count", "decode+cache", "augment+batch (cached)",
+  fmt::print("{:<10} {:>6} {:>22} {:>26} {:>32}\n", "images", "count", "decode+cache", "augment+batch (cached)",
              "decode+augment+batch (no cache)");
   if (!args.images.empty()) bench_folder(args.images.filename().string().empty() ? "folder" : "real", args.images, args);
   if (args.synthetic > 0) {
