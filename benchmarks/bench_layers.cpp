@@ -29,7 +29,7 @@ namespace ops = gcnn::ops;
 constexpr std::int64_t kBatch = 32;
 constexpr std::int64_t kResNet18Params = 11'689'512;  // torchvision resnet18, 1000 classes
 
-// Runs body in the timing loop and reports tensors_touched * numel floats as traffic.
+// Runs body in the timing loop and reports `bytes` per iteration as GB/s.
 void run(benchmark::State& state, double bytes, const std::function<void()>& body) {
   for (auto _ : state) {
     body();
@@ -44,7 +44,8 @@ void register_op(const std::string& name, Fn fn) {
   benchmark::RegisterBenchmark(name.c_str(), fn)->UseRealTime();
 }
 
-double floats(const Shape& s, int tensors) { return 4.0 * static_cast<double>(gcnn::shape_numel(s)) * tensors; }
+// Bytes of `tensors` f32 tensors of shape s.
+double tensor_bytes(const Shape& s, int tensors) { return 4.0 * static_cast<double>(gcnn::shape_numel(s)) * tensors; }
 
 Tensor filled(const Shape& s, float v) { return Tensor::full(s, v); }
 Tensor ramp(const Shape& s) {
@@ -60,76 +61,78 @@ void register_batchnorm(std::int64_t c, std::int64_t hw) {
   register_op("batchnorm_forward_train/" + tag, [=](benchmark::State& st) {
     Tensor x = ramp(xs), y = Tensor::empty(xs), g = filled({c}, 1.0f), b = filled({c}, 0.0f);
     Tensor rm = filled({c}, 0.0f), rv = filled({c}, 1.0f), m = Tensor::empty({c}), s = Tensor::empty({c});
-    run(st, floats(xs, 2), [&] { ops::batchnorm_forward_train(x, g, b, rm, rv, 0.1f, 1e-5f, y, m, s); });
+    run(st, tensor_bytes(xs, 2), [&] { ops::batchnorm_forward_train(x, g, b, rm, rv, 0.1f, 1e-5f, y, m, s); });
   });
   register_op("batchnorm_forward_eval/" + tag, [=](benchmark::State& st) {
     Tensor x = ramp(xs), y = Tensor::empty(xs), g = filled({c}, 1.0f), b = filled({c}, 0.0f);
     Tensor rm = filled({c}, 0.0f), rv = filled({c}, 1.0f);
-    run(st, floats(xs, 2), [&] { ops::batchnorm_forward_eval(x, g, b, rm, rv, 1e-5f, y); });
+    run(st, tensor_bytes(xs, 2), [&] { ops::batchnorm_forward_eval(x, g, b, rm, rv, 1e-5f, y); });
   });
   register_op("batchnorm_backward/" + tag, [=](benchmark::State& st) {
     Tensor x = ramp(xs), dy = ramp(xs), dx = Tensor::empty(xs), g = filled({c}, 1.0f);
     Tensor m = filled({c}, 0.1f), s = filled({c}, 2.0f), dg = Tensor::empty({c}), db = Tensor::empty({c});
-    run(st, floats(xs, 3), [&] { ops::batchnorm_backward(x, g, m, s, dy, dx, dg, db); });
+    run(st, tensor_bytes(xs, 3), [&] { ops::batchnorm_backward(x, g, m, s, dy, dx, dg, db); });
   });
 }
 
 void register_all() {
-  for (auto [c, hw] : std::vector<std::pair<std::int64_t, std::int64_t>>{{64, 64}, {64, 32}, {128, 16}, {256, 8}, {512, 4}})
-    register_batchnorm(c, hw);
+  // (channels, spatial size): after the stem, then stages 1 to 4.
+  const std::vector<std::pair<std::int64_t, std::int64_t>> bn_shapes = {
+      {64, 64}, {64, 32}, {128, 16}, {256, 8}, {512, 4}};
+  for (auto [c, hw] : bn_shapes) register_batchnorm(c, hw);
 
   const Shape stem{kBatch, 64, 64, 64};
   const ops::Pool2dParams pool;
   const Shape pooled = ops::pool2d_output_shape(stem, pool);
   register_op("maxpool2d_forward/32x64x64x64", [=](benchmark::State& st) {
     Tensor x = ramp(stem), y = Tensor::empty(pooled);
-    run(st, floats(stem, 1) + floats(pooled, 1), [&] { ops::maxpool2d_forward(x, y, pool); });
+    run(st, tensor_bytes(stem, 1) + tensor_bytes(pooled, 1), [&] { ops::maxpool2d_forward(x, y, pool); });
   });
   register_op("maxpool2d_backward/32x64x64x64", [=](benchmark::State& st) {
     Tensor x = ramp(stem), dy = ramp(pooled), dx = Tensor::empty(stem);
-    run(st, floats(stem, 2) + floats(pooled, 1), [&] { ops::maxpool2d_backward(x, dy, dx, pool); });
+    run(st, tensor_bytes(stem, 2) + tensor_bytes(pooled, 1), [&] { ops::maxpool2d_backward(x, dy, dx, pool); });
   });
 
   const Shape head{kBatch, 512, 4, 4}, cat{kBatch, 1024};
   register_op("concat_pool_forward/32x512x4x4", [=](benchmark::State& st) {
     Tensor x = ramp(head), y = Tensor::empty(cat);
-    run(st, floats(head, 1) + floats(cat, 1), [&] { ops::concat_pool_forward(x, y); });
+    run(st, tensor_bytes(head, 1) + tensor_bytes(cat, 1), [&] { ops::concat_pool_forward(x, y); });
   });
   register_op("concat_pool_backward/32x512x4x4", [=](benchmark::State& st) {
     Tensor x = ramp(head), dy = ramp(cat), dx = Tensor::empty(head);
-    run(st, floats(head, 2) + floats(cat, 1), [&] { ops::concat_pool_backward(x, dy, dx); });
+    run(st, tensor_bytes(head, 2) + tensor_bytes(cat, 1), [&] { ops::concat_pool_backward(x, dy, dx); });
   });
   register_op("global_avgpool_forward/32x512x4x4", [=](benchmark::State& st) {
     Tensor x = ramp(head), y = Tensor::empty({kBatch, 512});
-    run(st, floats(head, 1), [&] { ops::global_avgpool_forward(x, y); });
+    run(st, tensor_bytes(head, 1), [&] { ops::global_avgpool_forward(x, y); });
   });
 
   const Shape act{kBatch, 64, 32, 32};
   register_op("add/32x64x32x32", [=](benchmark::State& st) {
     Tensor a = ramp(act), b = ramp(act), y = Tensor::empty(act);
-    run(st, floats(act, 3), [&] { ops::add(a, b, y); });
+    run(st, tensor_bytes(act, 3), [&] { ops::add(a, b, y); });
   });
   register_op("accumulate/32x64x32x32", [=](benchmark::State& st) {
     Tensor d = ramp(act), s = ramp(act);
-    run(st, floats(act, 3), [&] { ops::accumulate(d, s); });
+    run(st, tensor_bytes(act, 3), [&] { ops::accumulate(d, s); });
   });
   register_op("relu_forward/32x64x32x32", [=](benchmark::State& st) {
     Tensor x = ramp(act), y = Tensor::empty(act);
-    run(st, floats(act, 2), [&] { ops::relu_forward(x, y); });
+    run(st, tensor_bytes(act, 2), [&] { ops::relu_forward(x, y); });
   });
   register_op("relu_backward/32x64x32x32", [=](benchmark::State& st) {
     Tensor y = ramp(act), dy = ramp(act), dx = Tensor::empty(act);
-    run(st, floats(act, 3), [&] { ops::relu_backward(y, dy, dx); });
+    run(st, tensor_bytes(act, 3), [&] { ops::relu_backward(y, dy, dx); });
   });
 
   register_op("dropout_forward/32x1024", [=](benchmark::State& st) {
     Tensor x = ramp(cat), m = Tensor::empty(cat), y = Tensor::empty(cat);
     std::uint64_t seed = 0;
-    run(st, floats(cat, 3), [&] { ops::dropout_forward(x, 0.5f, ++seed, m, y); });
+    run(st, tensor_bytes(cat, 3), [&] { ops::dropout_forward(x, 0.5f, ++seed, m, y); });
   });
   register_op("mse_loss_forward_backward/32x1", [=](benchmark::State& st) {
     Tensor p = ramp({kBatch, 1}), t = filled({kBatch, 1}, 0.1f), d = Tensor::empty({kBatch, 1});
-    run(st, floats({kBatch, 1}, 5), [&] {
+    run(st, tensor_bytes({kBatch, 1}, 5), [&] {
       benchmark::DoNotOptimize(ops::loss_forward(ops::LossKind::MSE, p, t));
       ops::loss_backward(ops::LossKind::MSE, p, t, d);
     });
@@ -139,7 +142,7 @@ void register_all() {
   register_op("sgd_update_nesterov/11.7M", [=](benchmark::State& st) {
     Tensor w = ramp(params), g = ramp(params), buf = filled(params, 0.0f);
     // Reads param, grad and buf; writes param and buf.
-    run(st, floats(params, 5), [&] { ops::sgd_update(w, g, buf, 1e-6f, 0.9f, 5e-4f, true); });
+    run(st, tensor_bytes(params, 5), [&] { ops::sgd_update(w, g, buf, 1e-6f, 0.9f, 5e-4f, true); });
   });
 }
 
