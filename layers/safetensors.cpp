@@ -221,7 +221,8 @@ Safetensors parse_safetensors(std::string_view bytes, const std::string& source)
     if (dtype->text == "F32") element_bytes = 4;
     else if (dtype->text == "F64") element_bytes = 8;
     else if (dtype->text == "F16" || dtype->text == "BF16") element_bytes = 2;
-    else GCNN_FAIL("{}: tensor '{}' has dtype {}; only F32, F64, F16 and BF16 are supported", source, name, dtype->text);
+    else if (dtype->text == "I64") element_bytes = 8;  // e.g. torchvision's bn.num_batches_tracked
+    else GCNN_FAIL("{}: tensor '{}' has dtype {}; only F32, F64, F16, BF16 and I64 are supported", source, name, dtype->text);
     const std::int64_t numel = shape_numel(dims);
     GCNN_CHECK(begin <= end && static_cast<std::uint64_t>(end) <= data.size(),
                "{}: tensor '{}' data_offsets [{}, {}] lie outside the {} data bytes", source, name, begin, end,
@@ -235,10 +236,14 @@ Safetensors parse_safetensors(std::string_view bytes, const std::string& source)
     for (std::int64_t i = 0; i < numel; ++i) {
       if (element_bytes == 4) {
         std::memcpy(dst + i, src + 4 * i, 4);
-      } else if (element_bytes == 8) {
+      } else if (dtype->text == "F64") {
         double d;
         std::memcpy(&d, src + 8 * i, 8);
         dst[i] = static_cast<float>(d);
+      } else if (dtype->text == "I64") {
+        std::int64_t n;
+        std::memcpy(&n, src + 8 * i, 8);
+        dst[i] = static_cast<float>(n);
       } else {
         std::uint16_t h;
         std::memcpy(&h, src + 2 * i, 2);

@@ -19,7 +19,7 @@ struct Safetensors {
 };
 
 // Parses file bytes; source names the file in messages. F32 is read as is;
-// F64, F16 and BF16 are converted to f32. Throws naming source and tensor on a
+// F64, F16, BF16 and I64 are converted to f32. Throws naming source and tensor on a
 // malformed header, an unsupported dtype, or offsets outside the data.
 Safetensors parse_safetensors(std::string_view bytes, const std::string& source);
 Safetensors read_safetensors(const std::filesystem::path& path);

@@ -63,6 +63,12 @@ TEST(Safetensors, ReadsBytesWrittenByHand) {
   EXPECT_EQ(st.metadata["format"], "pt");
 }
 
+TEST(Safetensors, ReadsTorchvisionInt64Counters) {
+  const std::string header = R"({"bn1.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]}})";
+  Safetensors st = parse_safetensors(le_u64(header.size()) + header + le_u64(1234), "i64");
+  EXPECT_EQ(st.tensors["bn1.num_batches_tracked"].to_vector(), std::vector<float>{1234});
+}
+
 TEST(Safetensors, OurBytesMatchTheFormatByteForByte) {
   std::map<std::string, Tensor> tensors;
   tensors["x"] = Tensor::from_vector({1}, {2.0f});
@@ -81,8 +87,8 @@ TEST(Safetensors, RejectsBrokenFilesNamingTheTensor) {
     EXPECT_NE(std::string(e.what()).find("'w'"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("short.safetensors"), std::string::npos) << e.what();
   }
-  const std::string int_dtype = R"({"w":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})";
-  EXPECT_THROW(parse_safetensors(le_u64(int_dtype.size()) + int_dtype + std::string(8, '\0'), "i64"), Error);
+  const std::string int_dtype = R"({"w":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}})";
+  EXPECT_THROW(parse_safetensors(le_u64(int_dtype.size()) + int_dtype + std::string(1, '\0'), "i8"), Error);
   EXPECT_THROW(parse_safetensors("abc", "tiny"), Error);
   EXPECT_THROW(parse_safetensors(le_u64(1000) + "{}", "long header"), Error);
   const std::string broken_json = R"({"w":{"dtype":"F32",)";
