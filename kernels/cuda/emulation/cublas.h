@@ -18,3 +18,11 @@ cublasStatus_t cublasDestroy(cublasHandle_t handle);
 cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream);
 cublasStatus_t cublasGetVersion(cublasHandle_t handle, int* version);
 const char* cublasGetStatusString(cublasStatus_t status);
+
+// ---- GEMM, served by kernels/cuda/emulation/cublas_gemm.cpp ----
+// Column-major, as cuBLAS: C = alpha op(A) op(B) + beta C with op(A) m x k,
+// op(B) k x n, C m x n; C is not read when beta is zero.
+enum cublasOperation_t { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_OP_C = 2 };
+cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n,
+                           int k, const float* alpha, const float* A, int lda, const float* B, int ldb,
+                           const float* beta, float* C, int ldc);

@@ -1,0 +1,87 @@
+// Fully connected layer on CUDA: the three products are cublasSgemm calls, the
+// bias add and bias gradient are small kernels here.
+//
+// cuBLAS is column-major (cuBLAS documentation, cublas<t>gemm:
+// C = alpha op(A) op(B) + beta C, op(A) m x k, op(B) k x n, C m x n, each
+// stored column-major with its leading dimension). A row-major [R, C] matrix
+// is, byte for byte, the column-major [C, R] matrix of its transpose, so with
+// x [N, in], w [out, in], y [N, out] row-major:
+//   y^T  (out x N) = w   x^T  -> sgemm(T, N, m=out, n=N,   k=in,  A=w,  lda=in, B=x,  ldb=in,  C=y,  ldc=out)
+//   dx^T (in x N)  = w^T dy^T -> sgemm(N, N, m=in,  n=N,   k=out, A=w,  lda=in, B=dy, ldb=out, C=dx, ldc=in)
+//   dw^T (in x out)= x^T dy   -> sgemm(N, T, m=in,  n=out, k=N,   A=x,  lda=in, B=dy, ldb=out, C=dw, ldc=in)
+// beta = 0 ("C need not be a valid input" in the documentation), so outputs
+// are overwritten. The handle keeps cuBLAS's default math mode, which does not
+// use TF32 tensor cores for sgemm unless asked (CUBLAS_TF32_TENSOR_OP_MATH or
+// NVIDIA_TF32_OVERRIDE), so results stay FP32.
+#include "kernels/cuda/common.cuh"
+
+#include "kernels/cuda/linear.h"
+
+namespace gcnn::cuda {
+namespace {
+
+// y[i, o] += bias[o] for the row-major [rows, cols] matrix y.
+__global__ void add_bias_rows_kernel(float* y, const float* bias, std::int64_t rows, std::int64_t cols) {
+  const std::int64_t total = rows * cols;
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    y[i] += bias[i % cols];
+}
+
+// db[o] = sum over rows of dy[i, o]: one thread per column (rows is the batch, small).
+__global__ void column_sum_kernel(const float* dy, float* db, std::int64_t rows, std::int64_t cols) {
+  for (std::int64_t o = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; o < cols;
+       o += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    float sum = 0.0f;
+    for (std::int64_t i = 0; i < rows; ++i) sum += dy[i * cols + o];
+    db[o] = sum;
+  }
+}
+
+int blas_int(std::int64_t v) {
+  GCNN_CHECK(v <= 2147483647, "linear (cuda): dimension {} exceeds cuBLAS's int range", v);
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
+  const std::int64_t n = x.dim(0), in = x.dim(1), out = w.dim(0);
+  if (n == 0 || out == 0) return;
+  auto& ctx = context(x.device().index);
+  if (in == 0) {
+    y.zero();
+  } else {
+    const float one = 1.0f, zero = 0.0f;
+    GCNN_CUBLAS_CHECK(cublasSgemm(ctx.cublas, CUBLAS_OP_T, CUBLAS_OP_N, blas_int(out), blas_int(n), blas_int(in),
+                                  &one, w.data<float>(), blas_int(in), x.data<float>(), blas_int(in), &zero,
+                                  y.data<float>(), blas_int(out)));
+  }
+  if (bias.defined())
+    GCNN_LAUNCH(add_bias_rows_kernel, blocks_for(static_cast<std::size_t>(n * out)), kThreadsPerBlock, 0, ctx.stream,
+                y.data<float>(), bias.data<float>(), n, out);
+}
+
+void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db) {
+  const std::int64_t n = x.dim(0), in = x.dim(1), out = w.dim(0);
+  if (n == 0 || in == 0 || out == 0) {
+    if (dx) dx->zero();
+    dw.zero();
+    if (db) db->zero();
+    return;
+  }
+  auto& ctx = context(x.device().index);
+  const float one = 1.0f, zero = 0.0f;
+  if (dx)
+    GCNN_CUBLAS_CHECK(cublasSgemm(ctx.cublas, CUBLAS_OP_N, CUBLAS_OP_N, blas_int(in), blas_int(n), blas_int(out),
+                                  &one, w.data<float>(), blas_int(in), dy.data<float>(), blas_int(out), &zero,
+                                  dx->data<float>(), blas_int(in)));
+  GCNN_CUBLAS_CHECK(cublasSgemm(ctx.cublas, CUBLAS_OP_N, CUBLAS_OP_T, blas_int(in), blas_int(out), blas_int(n), &one,
+                                x.data<float>(), blas_int(in), dy.data<float>(), blas_int(out), &zero,
+                                dw.data<float>(), blas_int(in)));
+  if (db)
+    GCNN_LAUNCH(column_sum_kernel, blocks_for(static_cast<std::size_t>(out)), kThreadsPerBlock, 0, ctx.stream,
+                dy.data<float>(), db->data<float>(), n, out);
+}
+
+}  // namespace gcnn::cuda

@@ -1,0 +1,9 @@
+// Fully connected layer on CUDA (see linear.cu). Shapes are checked by kernels/ops/linear.cpp.
+#pragma once
+
+#include "kernels/tensor.h"
+
+namespace gcnn::cuda {
+void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y);
+void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db);
+}  // namespace gcnn::cuda
