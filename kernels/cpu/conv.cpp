@@ -114,52 +114,65 @@ class ConvPlan {
     stream().wait();
   }
 
-  void backward_data(const Tensor& w, const Tensor& dy, Tensor& dx) {
-    if (!bwd_data_) {
-      const memory::desc x_any(x_plain_.dims(), dt::f32, tag::any), w_any(w_plain_.dims(), dt::f32, tag::any),
-          y_any(y_plain_.dims(), dt::f32, tag::any);
-      dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, x_any, w_any, y_any,
-                                                 strides_, pad_l_, pad_r_);
-      dnnl::convolution_backward_data::primitive_desc pd(desc, engine(), fwd_pd_);
-      bwd_data_ = dnnl::convolution_backward_data(pd);
-      bd_dx_.emplace(x_plain_, pd.diff_src_desc());
-      bd_w_.emplace(w_plain_, pd.weights_desc());
-      bd_dy_.emplace(y_plain_, pd.diff_dst_desc());
+  // dx = backward data (when dx is given; needs w) and dw, db = backward
+  // weights (when dw is given; needs x). dy is reordered once when both
+  // primitives chose the same layout for it.
+  void backward(const Tensor* x, const Tensor* w, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor* db) {
+    if (dx && !bwd_data_) build_backward_data();
+    if (dw && !bwd_weights_) build_backward_weights();
+    std::optional<memory> dy_weights;
+    if (dw) dy_weights = bw_dy_->input(dy.data<float>());
+    if (dx) {
+      const memory dy_data =
+          dy_weights && bd_dy_desc_ == bw_dy_desc_ ? *dy_weights : bd_dy_->input(dy.data<float>());
+      bwd_data_->execute(stream(), {{DNNL_ARG_DIFF_DST, dy_data},
+                                    {DNNL_ARG_WEIGHTS, bd_w_->input(w->data<float>())},
+                                    {DNNL_ARG_DIFF_SRC, bd_dx_->output(dx->data<float>())}});
+      bd_dx_->finish_output(dx->data<float>());
     }
-    bwd_data_->execute(stream(), {{DNNL_ARG_DIFF_DST, bd_dy_->input(dy.data<float>())},
-                                  {DNNL_ARG_WEIGHTS, bd_w_->input(w.data<float>())},
-                                  {DNNL_ARG_DIFF_SRC, bd_dx_->output(dx.data<float>())}});
-    bd_dx_->finish_output(dx.data<float>());
-    stream().wait();
-  }
-
-  void backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db) {
-    if (!bwd_weights_) {
-      const memory::desc x_any(x_plain_.dims(), dt::f32, tag::any), w_any(w_plain_.dims(), dt::f32, tag::any),
-          y_any(y_plain_.dims(), dt::f32, tag::any);
-      dnnl::convolution_backward_weights::desc desc =
-          with_bias_ ? dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, x_any, w_any,
-                                                                b_plain_, y_any, strides_, pad_l_, pad_r_)
-                     : dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, x_any, w_any,
-                                                                y_any, strides_, pad_l_, pad_r_);
-      dnnl::convolution_backward_weights::primitive_desc pd(desc, engine(), fwd_pd_);
-      bwd_weights_ = dnnl::convolution_backward_weights(pd);
-      bw_x_.emplace(x_plain_, pd.src_desc());
-      bw_dw_.emplace(w_plain_, pd.diff_weights_desc());
-      bw_dy_.emplace(y_plain_, pd.diff_dst_desc());
+    if (dw) {
+      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, bw_x_->input(x->data<float>())},
+                                           {DNNL_ARG_DIFF_DST, *dy_weights},
+                                           {DNNL_ARG_DIFF_WEIGHTS, bw_dw_->output(dw->data<float>())}};
+      if (with_bias_) args.emplace(DNNL_ARG_DIFF_BIAS, memory(b_plain_, engine(), db->data<float>()));
+      bwd_weights_->execute(stream(), args);
+      bw_dw_->finish_output(dw->data<float>());
     }
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, bw_x_->input(x.data<float>())},
-                                         {DNNL_ARG_DIFF_DST, bw_dy_->input(dy.data<float>())},
-                                         {DNNL_ARG_DIFF_WEIGHTS, bw_dw_->output(dw.data<float>())}};
-    if (with_bias_) args.emplace(DNNL_ARG_DIFF_BIAS, memory(b_plain_, engine(), db->data<float>()));
-    bwd_weights_->execute(stream(), args);
-    bw_dw_->finish_output(dw.data<float>());
     stream().wait();
   }
 
  private:
+  void build_backward_data() {
+    const memory::desc x_any(x_plain_.dims(), dt::f32, tag::any), w_any(w_plain_.dims(), dt::f32, tag::any),
+        y_any(y_plain_.dims(), dt::f32, tag::any);
+    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides_,
+                                               pad_l_, pad_r_);
+    dnnl::convolution_backward_data::primitive_desc pd(desc, engine(), fwd_pd_);
+    bwd_data_ = dnnl::convolution_backward_data(pd);
+    bd_dy_desc_ = pd.diff_dst_desc();
+    bd_dx_.emplace(x_plain_, pd.diff_src_desc());
+    bd_w_.emplace(w_plain_, pd.weights_desc());
+    bd_dy_.emplace(y_plain_, bd_dy_desc_);
+  }
+
+  void build_backward_weights() {
+    const memory::desc x_any(x_plain_.dims(), dt::f32, tag::any), w_any(w_plain_.dims(), dt::f32, tag::any),
+        y_any(y_plain_.dims(), dt::f32, tag::any);
+    dnnl::convolution_backward_weights::desc desc =
+        with_bias_ ? dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, x_any, w_any,
+                                                              b_plain_, y_any, strides_, pad_l_, pad_r_)
+                   : dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, x_any, w_any,
+                                                              y_any, strides_, pad_l_, pad_r_);
+    dnnl::convolution_backward_weights::primitive_desc pd(desc, engine(), fwd_pd_);
+    bwd_weights_ = dnnl::convolution_backward_weights(pd);
+    bw_dy_desc_ = pd.diff_dst_desc();
+    bw_x_.emplace(x_plain_, pd.src_desc());
+    bw_dw_.emplace(w_plain_, pd.diff_weights_desc());
+    bw_dy_.emplace(y_plain_, bw_dy_desc_);
+  }
+
   bool with_bias_;
-  memory::desc x_plain_, w_plain_, y_plain_, b_plain_;
+  memory::desc x_plain_, w_plain_, y_plain_, b_plain_, bd_dy_desc_, bw_dy_desc_;
   memory::dims strides_, pad_l_, pad_r_;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   std::optional<dnnl::convolution_forward> fwd_;
@@ -199,12 +212,21 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
   plan_for(x, w, p, bias.defined()).forward(x, w, bias, y);
 }
 
+void conv2d_backward_data(const Tensor& w, const Tensor& dy, Tensor& dx, const ops::Conv2dParams& p) {
+  std::lock_guard lock(plans_mutex);
+  // The plan's shape key is that of x, which dx shares; bias does not enter backward data.
+  plan_for(dx, w, p, false).backward(nullptr, &w, dy, &dx, nullptr, nullptr);
+}
+
+void conv2d_backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db, const ops::Conv2dParams& p) {
+  std::lock_guard lock(plans_mutex);
+  plan_for(x, dw, p, db != nullptr).backward(&x, nullptr, dy, nullptr, &dw, db);
+}
+
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
                      const ops::Conv2dParams& p) {
   std::lock_guard lock(plans_mutex);
-  ConvPlan& plan = plan_for(x, w, p, db != nullptr);
-  if (dx) plan.backward_data(w, dy, *dx);
-  plan.backward_weights(x, dy, dw, db);
+  plan_for(x, w, p, db != nullptr).backward(&x, &w, dy, dx, &dw, db);
 }
 
 }  // namespace gcnn::cpu

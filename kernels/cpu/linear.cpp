@@ -22,11 +22,6 @@ void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
       for (std::int64_t o = 0; o < out; ++o) Y[i * out + o] = B[o];
     beta = 1.0f;
   }
-  if (n == 0 || out == 0) return;
-  if (in == 0) {
-    if (!bias.defined()) y.zero();
-    return;
-  }
   // y[n, out] = x[n, in] * w[out, in]^T (+ y holding the bias).
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_int(n), blas_int(out), blas_int(in), 1.0f,
               x.data<float>(), blas_int(in), w.data<float>(), blas_int(in), beta, Y, blas_int(out));
@@ -34,12 +29,6 @@ void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
 
 void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db) {
   const std::int64_t n = x.dim(0), in = x.dim(1), out = w.dim(0);
-  if (n == 0 || out == 0 || in == 0) {
-    if (dx) dx->zero();
-    dw.zero();
-    if (db) db->zero();
-    return;
-  }
   const float* DY = dy.data<float>();
   // dx[n, in] = dy[n, out] * w[out, in]
   if (dx)

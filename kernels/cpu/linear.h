@@ -1,4 +1,5 @@
-// Fully connected layer on the CPU (see linear.cpp). Shapes are checked by kernels/ops/linear.cpp.
+// Fully connected layer on the CPU (see linear.cpp). Shapes are checked, and
+// empty batches handled, by kernels/ops/linear.cpp.
 #pragma once
 
 #include "kernels/tensor.h"

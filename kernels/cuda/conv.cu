@@ -12,8 +12,9 @@
 // kernels: CUDNN_DEFAULT_MATH would let Ampere/Hopper run FP32 convolutions
 // in TF32, too coarse for the 1e-4 accuracy bar. Workspaces come from the
 // caching allocator as Tensors of the size cudnnGet*WorkspaceSize reports for
-// the chosen algorithm. Every compute call uses beta = 0, which cuDNN
-// documents as "the output is not read", so outputs are overwritten.
+// the chosen algorithm (the compute calls require at least that many bytes).
+// Every compute call uses beta = 0, which cuDNN documents as "the output is
+// not read", so outputs are overwritten.
 #include "kernels/cuda/common.cuh"
 
 #include <map>
@@ -26,7 +27,10 @@
 namespace gcnn::cuda {
 namespace {
 
-// RAII owners of the three descriptor kinds.
+// RAII owners of the three descriptor kinds. CUDNN_TENSOR_NCHW is documented
+// (cudnn_graph.h) as row major with wStride = 1, hStride = w: our contiguous
+// [N, C, H, W] tensors. For a filter the same flag means [K, C, R, S] in that
+// order, our weight layout.
 class TensorDescriptor {
  public:
   TensorDescriptor() { GCNN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&desc_)); }
@@ -205,7 +209,6 @@ void* workspace_data(const Tensor& t) { return t.defined() ? t.raw_data() : null
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const ops::Conv2dParams& p) {
-  if (y.numel() == 0) return;
   const int device = x.device().index;
   const ConvPlan& plan = plan_for(x, w, p);
   const cudnnHandle_t handle = context(device).cudnn;
@@ -220,35 +223,36 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
                                     y.data<float>()));
 }
 
-void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
-                     const ops::Conv2dParams& p) {
+void conv2d_backward_data(const Tensor& w, const Tensor& dy, Tensor& dx, const ops::Conv2dParams& p) {
+  const int device = dx.device().index;
+  const ConvPlan& plan = plan_for(dx, w, p);  // keyed by the shape of x, which dx shares
+  const float one = 1.0f, zero = 0.0f;
+  Tensor scratch = workspace(device, plan.bwd_data_workspace);
+  GCNN_CUDNN_CHECK(cudnnConvolutionBackwardData(context(device).cudnn, &one, plan.w.get(), w.data<float>(),
+                                                plan.y.get(), dy.data<float>(), plan.conv.get(), plan.bwd_data_algo,
+                                                workspace_data(scratch), plan.bwd_data_workspace, &zero, plan.x.get(),
+                                                dx.data<float>()));
+}
+
+void conv2d_backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db, const ops::Conv2dParams& p) {
   const int device = x.device().index;
-  if (dy.numel() == 0) {
-    if (dx) dx->zero();
-    dw.zero();
-    if (db) db->zero();
-    return;
-  }
-  const ConvPlan& plan = plan_for(x, w, p);
+  const ConvPlan& plan = plan_for(x, dw, p);
   const cudnnHandle_t handle = context(device).cudnn;
   const float one = 1.0f, zero = 0.0f;
-  if (dx) {
-    Tensor scratch = workspace(device, plan.bwd_data_workspace);
-    GCNN_CUDNN_CHECK(cudnnConvolutionBackwardData(handle, &one, plan.w.get(), w.data<float>(), plan.y.get(),
-                                                  dy.data<float>(), plan.conv.get(), plan.bwd_data_algo,
-                                                  workspace_data(scratch), plan.bwd_data_workspace, &zero,
-                                                  plan.x.get(), dx->data<float>()));
-  }
-  {
-    Tensor scratch = workspace(device, plan.bwd_filter_workspace);
-    GCNN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle, &one, plan.x.get(), x.data<float>(), plan.y.get(),
-                                                    dy.data<float>(), plan.conv.get(), plan.bwd_filter_algo,
-                                                    workspace_data(scratch), plan.bwd_filter_workspace, &zero,
-                                                    plan.w.get(), dw.data<float>()));
-  }
+  Tensor scratch = workspace(device, plan.bwd_filter_workspace);
+  GCNN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle, &one, plan.x.get(), x.data<float>(), plan.y.get(),
+                                                  dy.data<float>(), plan.conv.get(), plan.bwd_filter_algo,
+                                                  workspace_data(scratch), plan.bwd_filter_workspace, &zero,
+                                                  plan.w.get(), dw.data<float>()));
   if (db)
     GCNN_CUDNN_CHECK(cudnnConvolutionBackwardBias(handle, &one, plan.y.get(), dy.data<float>(), &zero,
                                                   plan.bias.get(), db->data<float>()));
+}
+
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
+                     const ops::Conv2dParams& p) {
+  if (dx) conv2d_backward_data(w, dy, *dx, p);
+  conv2d_backward_weights(x, dy, dw, db, p);
 }
 
 }  // namespace gcnn::cuda

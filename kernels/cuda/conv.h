@@ -1,4 +1,5 @@
-// 2-D convolution on CUDA (see conv.cu). Shapes are checked by kernels/ops/conv.cpp.
+// 2-D convolution on CUDA (see conv.cu). Shapes are checked, and empty
+// batches handled, by kernels/ops/conv.cpp.
 #pragma once
 
 #include "kernels/ops/conv.h"
@@ -7,4 +8,7 @@ namespace gcnn::cuda {
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const ops::Conv2dParams& p);
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
                      const ops::Conv2dParams& p);
+// The two halves of conv2d_backward, separately (benchmarks time them apart).
+void conv2d_backward_data(const Tensor& w, const Tensor& dy, Tensor& dx, const ops::Conv2dParams& p);
+void conv2d_backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db, const ops::Conv2dParams& p);
 }  // namespace gcnn::cuda

@@ -47,16 +47,11 @@ int blas_int(std::int64_t v) {
 
 void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
   const std::int64_t n = x.dim(0), in = x.dim(1), out = w.dim(0);
-  if (n == 0 || out == 0) return;
   auto& ctx = context(x.device().index);
-  if (in == 0) {
-    y.zero();
-  } else {
-    const float one = 1.0f, zero = 0.0f;
-    GCNN_CUBLAS_CHECK(cublasSgemm(ctx.cublas, CUBLAS_OP_T, CUBLAS_OP_N, blas_int(out), blas_int(n), blas_int(in),
-                                  &one, w.data<float>(), blas_int(in), x.data<float>(), blas_int(in), &zero,
-                                  y.data<float>(), blas_int(out)));
-  }
+  const float one = 1.0f, zero = 0.0f;
+  GCNN_CUBLAS_CHECK(cublasSgemm(ctx.cublas, CUBLAS_OP_T, CUBLAS_OP_N, blas_int(out), blas_int(n), blas_int(in), &one,
+                                w.data<float>(), blas_int(in), x.data<float>(), blas_int(in), &zero,
+                                y.data<float>(), blas_int(out)));
   if (bias.defined())
     GCNN_LAUNCH(add_bias_rows_kernel, blocks_for(static_cast<std::size_t>(n * out)), kThreadsPerBlock, 0, ctx.stream,
                 y.data<float>(), bias.data<float>(), n, out);
@@ -64,12 +59,6 @@ void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
 
 void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db) {
   const std::int64_t n = x.dim(0), in = x.dim(1), out = w.dim(0);
-  if (n == 0 || in == 0 || out == 0) {
-    if (dx) dx->zero();
-    dw.zero();
-    if (db) db->zero();
-    return;
-  }
   auto& ctx = context(x.device().index);
   const float one = 1.0f, zero = 0.0f;
   if (dx)

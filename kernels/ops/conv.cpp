@@ -28,6 +28,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
   const Shape out = conv2d_output_shape(x.shape(), w.shape(), p);
   if (bias.defined()) check_shape("conv2d_forward", "bias", bias, {w.dim(0)});
   check_shape("conv2d_forward", "y", y, out);
+  if (y.numel() == 0) return;  // an empty batch
   dispatch("conv2d_forward", {&x, &w, &bias, &y}, [&] { cpu::conv2d_forward(x, w, bias, y, p); },
            [&] { cuda::conv2d_forward(x, w, bias, y, p); });
 }
@@ -39,6 +40,11 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor*
   if (dx) check_shape("conv2d_backward", "dx", *dx, x.shape());
   check_shape("conv2d_backward", "dw", dw, w.shape());
   if (db) check_shape("conv2d_backward", "db", *db, {w.dim(0)});
+  if (dy.numel() == 0) {  // an empty batch contributes no gradient
+    dw.zero();
+    if (db) db->zero();
+    return;
+  }
   dispatch("conv2d_backward", {&x, &w, &dy, dx, &dw, db}, [&] { cpu::conv2d_backward(x, w, dy, dx, dw, db, p); },
            [&] { cuda::conv2d_backward(x, w, dy, dx, dw, db, p); });
 }

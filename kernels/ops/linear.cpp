@@ -12,6 +12,7 @@ void check_linear(const char* op, const Tensor& x, const Tensor& w) {
              x.describe(), w.describe());
   GCNN_CHECK(x.dim(1) == w.dim(1), "{}: input {} has {} features but weight {} expects {}", op, x.describe(),
              x.dim(1), w.describe(), w.dim(1));
+  GCNN_CHECK(w.dim(0) > 0 && w.dim(1) > 0, "{}: weight {} has an empty dimension", op, w.describe());
 }
 }  // namespace
 
@@ -19,6 +20,7 @@ void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
   check_linear("linear_forward", x, w);
   if (bias.defined()) check_shape("linear_forward", "bias", bias, {w.dim(0)});
   check_shape("linear_forward", "y", y, {x.dim(0), w.dim(0)});
+  if (y.numel() == 0) return;  // an empty batch
   dispatch("linear_forward", {&x, &w, &bias, &y}, [&] { cpu::linear_forward(x, w, bias, y); },
            [&] { cuda::linear_forward(x, w, bias, y); });
 }
@@ -29,6 +31,11 @@ void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor*
   if (dx) check_shape("linear_backward", "dx", *dx, x.shape());
   check_shape("linear_backward", "dw", dw, w.shape());
   if (db) check_shape("linear_backward", "db", *db, {w.dim(0)});
+  if (dy.numel() == 0) {  // an empty batch contributes no gradient
+    dw.zero();
+    if (db) db->zero();
+    return;
+  }
   dispatch("linear_backward", {&x, &w, &dy, dx, &dw, db}, [&] { cpu::linear_backward(x, w, dy, dx, dw, db); },
            [&] { cuda::linear_backward(x, w, dy, dx, dw, db); });
 }

@@ -22,6 +22,8 @@ TEST(EmulatedConv2d, RepeatedShapeReusesPlanWithFreshInputs) {
   expect_conv_matches_reference(c, Device::cuda(0), 2);
 }
 
+TEST(EmulatedConv2d, EmptyBatch) { expect_empty_batch_gives_zero_gradients(Device::cuda(0)); }
+
 // Descriptors for x [2,3,5,5] * w [4,3,3,3], pad 1 -> y [2,4,5,5], and device buffers for them.
 class CudnnStandIn : public ::testing::Test {
  protected:

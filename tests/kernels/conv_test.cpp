@@ -2,6 +2,7 @@
 // against central finite differences, and the shape checks of the public API.
 #include <gtest/gtest.h>
 
+#include "kernels/cpu/conv.h"
 #include "kernels/error.h"
 #include "kernels/ops/conv.h"
 #include "kernels/reference/conv.h"
@@ -42,6 +43,27 @@ TEST(Conv2d, CpuIsStableAcrossRepeatedCallsAndFreshInputs) {
   expect_conv_matches_reference(c, Device::cpu(), 7);
   expect_conv_matches_reference(c, Device::cpu(), 8);
 }
+
+TEST(Conv2d, CpuBackwardHalvesMatchReference) {
+  // cpu::conv2d_backward_data/_weights (timed apart by the benchmarks) run
+  // their own plan paths; each must agree with the reference on its own.
+  std::uint64_t seed = 40;
+  for (const ConvCase& c : awkward_conv_cases()) {
+    SCOPED_TRACE(c.name);
+    const Shape out = ops::conv2d_output_shape(c.x, c.w, c.params);
+    const Tensor x = random_tensor(c.x, ++seed), w = random_tensor(c.w, ++seed), dy = random_tensor(out, ++seed);
+    Tensor ref_dx = Tensor::empty(c.x), ref_dw = Tensor::empty(c.w), ref_db = Tensor::empty({c.w[0]});
+    reference::conv2d_backward(x, w, dy, &ref_dx, ref_dw, &ref_db, c.params);
+    Tensor dx = poisoned(c.x), dw = poisoned(c.w), db = poisoned({c.w[0]});
+    cpu::conv2d_backward_data(w, dy, dx, c.params);
+    cpu::conv2d_backward_weights(x, dy, dw, &db, c.params);
+    EXPECT_LE(relative_error(dx, ref_dx), kDenseTolerance);
+    EXPECT_LE(relative_error(dw, ref_dw), kDenseTolerance);
+    EXPECT_LE(relative_error(db, ref_db), kDenseTolerance);
+  }
+}
+
+TEST(Conv2d, CpuEmptyBatch) { expect_empty_batch_gives_zero_gradients(Device::cpu()); }
 
 // The reference backward against central finite differences of
 // L = sum(y * g): dL/dx, dL/dw, dL/db must equal what backward returns for dy = g.

@@ -101,4 +101,24 @@ void expect_linear_matches_reference(const LinearCase& c, Device device, std::ui
   }
 }
 
+void expect_empty_batch_gives_zero_gradients(Device device) {
+  SCOPED_TRACE("empty batch on " + device.str());
+  const ops::Conv2dParams p{2, 2, 1, 1};
+  const Tensor x = Tensor::empty({0, 3, 8, 8}, device), w = random_tensor({4, 3, 3, 3}, 1, -1, 1, device);
+  Tensor y = Tensor::empty({0, 4, 4, 4}, device), dy = Tensor::empty({0, 4, 4, 4}, device);
+  ops::conv2d_forward(x, w, Tensor(), y, p);
+  Tensor dx = Tensor::empty({0, 3, 8, 8}, device), dw = poisoned({4, 3, 3, 3}, device), db = poisoned({4}, device);
+  ops::conv2d_backward(x, w, dy, &dx, dw, &db, p);
+  EXPECT_EQ(dw.to_vector(), std::vector<float>(dw.numel(), 0.0f));
+  EXPECT_EQ(db.to_vector(), std::vector<float>(4, 0.0f));
+
+  const Tensor lx = Tensor::empty({0, 5}, device), lw = random_tensor({2, 5}, 2, -1, 1, device);
+  Tensor ly = Tensor::empty({0, 2}, device), ldy = Tensor::empty({0, 2}, device);
+  ops::linear_forward(lx, lw, Tensor(), ly);
+  Tensor ldw = poisoned({2, 5}, device), ldb = poisoned({2}, device);
+  ops::linear_backward(lx, lw, ldy, nullptr, ldw, &ldb);
+  EXPECT_EQ(ldw.to_vector(), std::vector<float>(10, 0.0f));
+  EXPECT_EQ(ldb.to_vector(), std::vector<float>(2, 0.0f));
+}
+
 }  // namespace gcnn::test

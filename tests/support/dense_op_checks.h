@@ -35,4 +35,7 @@ struct LinearCase {
 std::vector<LinearCase> awkward_linear_cases();
 void expect_linear_matches_reference(const LinearCase& c, Device device, std::uint64_t seed);
 
+// An empty batch: forward leaves y (empty) alone, backward zeroes dw and db.
+void expect_empty_batch_gives_zero_gradients(Device device);
+
 }  // namespace gcnn::test
