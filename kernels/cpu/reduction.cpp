@@ -1,8 +1,10 @@
 // Per-channel sum on the CPU: channels in parallel, each plane summed with
-// eight float lanes (vectorisable) folded into a double per plane.
+// lane_sum (eight float lanes folded into a double per plane).
 #include "kernels/cpu/reduction.h"
 
 #include <cstdint>
+
+#include "kernels/cpu/lane_sum.h"
 
 namespace gcnn::cpu {
 
@@ -16,14 +18,7 @@ void channel_sum(const Tensor& x, Tensor& out) {
     double total = 0.0;
     for (std::int64_t b = 0; b < n; ++b) {
       const float* p = in + (b * c + ch) * plane;
-      float lanes[8] = {};
-      std::int64_t i = 0;
-      for (; i + 8 <= plane; i += 8)
-        for (int l = 0; l < 8; ++l) lanes[l] += p[i + l];
-      double s = 0.0;
-      for (; i < plane; ++i) s += p[i];
-      for (float l : lanes) s += l;
-      total += s;
+      total += lane_sum(plane, [p](std::int64_t i) { return p[i]; });
     }
     o[ch] = static_cast<float>(total);
   }

@@ -1,18 +1,18 @@
 // Per-channel sum of an [N, C, ...] tensor: one block per channel; each thread
-// strides over that channel's N * plane elements, then the block combines its
-// partial sums with a shared-memory tree (a __syncthreads after every level).
+// strides over that channel's N * plane elements, then block_sum combines the
+// partial sums (warp shuffles, then shared memory).
 #include "kernels/cuda/common.cuh"
 
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/reduction.h"
 
 namespace gcnn::cuda {
 namespace {
 
-constexpr int kReduceThreads = 256;  // a power of two: the tree halves it
+constexpr int kReduceThreads = 256;  // a multiple of the warp size, as block_sum needs
 
 __global__ void channel_sum_kernel(const float* x, float* out, std::int64_t n, std::int64_t c,
                                    std::int64_t plane) {
-  __shared__ float partial[kReduceThreads];
   const std::int64_t ch = blockIdx.x;
   const std::int64_t count = n * plane;
   float sum = 0.0f;
@@ -20,13 +20,8 @@ __global__ void channel_sum_kernel(const float* x, float* out, std::int64_t n, s
     std::int64_t b = i / plane, p = i - b * plane;
     sum += x[(b * c + ch) * plane + p];
   }
-  partial[threadIdx.x] = sum;
-  __syncthreads();
-  for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
-    if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) out[ch] = partial[0];
+  sum = block_sum(sum);
+  if (threadIdx.x == 0) out[ch] = sum;
 }
 
 }  // namespace

@@ -114,20 +114,26 @@ bool release_barriers(Scheduler& s, const char* kernel_name) {
   return false;
 }
 
+// Kept out of line: getcontext returns twice, which must not clobber the
+// caller's loop variables.
+[[gnu::noinline]] void start_fiber(Fiber& f, ucontext_t& scheduler_context) {
+  if (!f.stack) f.stack = std::make_unique<char[]>(kStackBytes);
+  f.state = FiberState::Ready;
+  getcontext(&f.context);
+  f.context.uc_stack.ss_sp = f.stack.get();
+  f.context.uc_stack.ss_size = kStackBytes;
+  f.context.uc_link = &scheduler_context;
+  makecontext(&f.context, fiber_entry, 0);
+}
+
 void run_block(Scheduler& s, const char* kernel_name, std::mt19937_64& rng) {
   int n = s.active_threads;
   const dim3 bd = s.block.block_dim;
   for (int t = 0; t < n; ++t) {
     Fiber& f = s.fibers[t];
-    if (!f.stack) f.stack = std::make_unique<char[]>(kStackBytes);
     f.thread.thread_idx = {static_cast<unsigned>(t) % bd.x, (static_cast<unsigned>(t) / bd.x) % bd.y,
                            static_cast<unsigned>(t) / (bd.x * bd.y)};
-    f.state = FiberState::Ready;
-    getcontext(&f.context);
-    f.context.uc_stack.ss_sp = f.stack.get();
-    f.context.uc_stack.ss_size = kStackBytes;
-    f.context.uc_link = &s.scheduler_context;
-    makecontext(&f.context, fiber_entry, 0);
+    start_fiber(f, s.scheduler_context);
   }
   std::vector<int> order(n);
   Schedule policy = g_schedule.load();

@@ -1,0 +1,10 @@
+// Elementwise arithmetic on the CPU (OpenMP).
+#pragma once
+
+#include "kernels/tensor.h"
+
+namespace gcnn::cpu {
+void add(const Tensor& a, const Tensor& b, Tensor& y);
+void accumulate(Tensor& dst, const Tensor& src);
+void scale(const Tensor& x, float alpha, Tensor& y);
+}  // namespace gcnn::cpu

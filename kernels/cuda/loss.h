@@ -1,0 +1,13 @@
+// Regression loss sums and gradients on CUDA (custom kernels in loss.cu). Only the MSE, L1 and Huber
+// element terms (ops::loss_element); the ops layer derives means and RMSE.
+#pragma once
+
+#include "kernels/ops/loss.h"
+
+namespace gcnn::cuda {
+// Sum over all elements of loss_element(kind, pred - target), in double.
+double loss_sum(ops::LossKind kind, const Tensor& pred, const Tensor& target, float huber_delta);
+// dpred = grad_scale * loss_element_grad(kind, pred - target).
+void loss_backward(ops::LossKind kind, const Tensor& pred, const Tensor& target, Tensor& dpred, float huber_delta,
+                   float grad_scale);
+}  // namespace gcnn::cuda

@@ -1,0 +1,25 @@
+// Shape checks and device dispatch for the SGD update.
+#include "kernels/ops/sgd.h"
+
+#include <cmath>
+
+#include "kernels/cpu/sgd.h"
+#include "kernels/cuda/sgd.h"
+#include "kernels/dispatch.h"
+
+namespace gcnn::ops {
+
+void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buf, float lr, float momentum,
+                float weight_decay, bool nesterov) {
+  check_same_shape("sgd_update", param, grad);
+  check_same_shape("sgd_update", param, momentum_buf);
+  GCNN_CHECK(std::isfinite(lr) && lr >= 0.0f && momentum >= 0.0f && weight_decay >= 0.0f,
+             "sgd_update: lr {}, momentum {} and weight_decay {} must be finite and >= 0 (param {})", lr, momentum,
+             weight_decay, param.describe());
+  GCNN_CHECK(!nesterov || momentum > 0.0f, "sgd_update: nesterov needs momentum > 0 (param {})", param.describe());
+  dispatch("sgd_update", {&param, &grad, &momentum_buf},
+           [&] { cpu::sgd_update(param, grad, momentum_buf, lr, momentum, weight_decay, nesterov); },
+           [&] { cuda::sgd_update(param, grad, momentum_buf, lr, momentum, weight_decay, nesterov); });
+}
+
+}  // namespace gcnn::ops

@@ -1,0 +1,10 @@
+// Reference elementwise arithmetic, for tests only (CPU tensors).
+#pragma once
+
+#include "kernels/tensor.h"
+
+namespace gcnn::reference {
+void add(const Tensor& a, const Tensor& b, Tensor& y);
+void accumulate(Tensor& dst, const Tensor& src);
+void scale(const Tensor& x, float alpha, Tensor& y);
+}  // namespace gcnn::reference

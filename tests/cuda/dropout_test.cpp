@@ -1,0 +1,17 @@
+// Dropout (masks bit-identical to the CPU's) through the CUDA backend under emulation, against the reference.
+#include <gtest/gtest.h>
+
+#include "kernels/cuda/emulation/control.h"
+#include "tests/support/layer_op_checks.h"
+
+namespace gcnn::test {
+namespace {
+
+TEST(DropoutCuda, MatchesReference) {
+  const std::uint64_t launches = emu::launch_count();
+  expect_dropout_matches_reference(Device::cuda(0));
+  EXPECT_GT(emu::launch_count(), launches);
+}
+
+}  // namespace
+}  // namespace gcnn::test

@@ -1,0 +1,252 @@
+// The device-generic layer-op checks declared in layer_op_checks.h: inputs are
+// drawn on the CPU, copied to the device under test, and every output of the
+// op is compared with the reference op run on the CPU copies.
+#include "tests/support/layer_op_checks.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/ops/batchnorm.h"
+#include "kernels/ops/dropout.h"
+#include "kernels/ops/elementwise.h"
+#include "kernels/ops/loss.h"
+#include "kernels/ops/pooling.h"
+#include "kernels/ops/sgd.h"
+#include "kernels/reference/batchnorm.h"
+#include "kernels/reference/dropout.h"
+#include "kernels/reference/elementwise.h"
+#include "kernels/reference/loss.h"
+#include "kernels/reference/pooling.h"
+#include "kernels/reference/sgd.h"
+#include "tests/support/test_support.h"
+
+namespace gcnn::test {
+namespace {
+
+// Values in {0, 0.25, ..., 1}: many exact ties, to pin down which maximum wins.
+Tensor tied_tensor(const Shape& shape, std::uint64_t seed, Device device) {
+  std::vector<float> v = random_tensor(shape, seed, 0.0f, 5.0f).to_vector();
+  for (float& e : v) e = std::floor(e) * 0.25f;
+  return Tensor::from_vector(shape, v, device);
+}
+
+#define EXPECT_CLOSE(out, ref) EXPECT_LE(relative_error(out, ref), kLayerOpTolerance) << #out
+
+}  // namespace
+
+void expect_batchnorm_matches_reference(Device device) {
+  // At least 3 values per channel: with 2, dx is identically 0 up to eps and
+  // its relative error means nothing.
+  const std::vector<Shape> shapes = {{1, 5, 3, 3}, {3, 3, 1, 1},   {3, 7, 5, 9},  {1, 1, 1, 3},
+                                     {4, 17},      {1, 6, 17, 19}, {5, 19, 2, 3}, {33, 3}};
+  std::uint64_t seed = 100;
+  for (const Shape& shape : shapes) {
+    SCOPED_TRACE("x " + shape_str(shape) + " on " + device.str());
+    const std::int64_t c = shape[1];
+    const Tensor x = random_tensor(shape, ++seed, -2.0f, 3.0f), dy = random_tensor(shape, ++seed);
+    const Tensor gamma = random_tensor({c}, ++seed, 0.5f, 1.5f), beta = random_tensor({c}, ++seed);
+    const Tensor rm0 = random_tensor({c}, ++seed), rv0 = random_tensor({c}, ++seed, 0.5f, 2.0f);
+    const float momentum = 0.1f, eps = 1e-5f;
+
+    Tensor ref_y = Tensor::empty(shape), ref_mean = Tensor::empty({c}), ref_invstd = Tensor::empty({c});
+    Tensor ref_rm = rm0.clone(), ref_rv = rv0.clone();
+    reference::batchnorm_forward_train(x, gamma, beta, ref_rm, ref_rv, momentum, eps, ref_y, ref_mean, ref_invstd);
+    Tensor y = poisoned(shape, device), mean = poisoned({c}, device), invstd = poisoned({c}, device);
+    Tensor rm = rm0.to(device), rv = rv0.to(device);
+    const Tensor xd = x.to(device), gd = gamma.to(device), bd = beta.to(device);
+    ops::batchnorm_forward_train(xd, gd, bd, rm, rv, momentum, eps, y, mean, invstd);
+    EXPECT_CLOSE(y, ref_y);
+    EXPECT_CLOSE(mean, ref_mean);
+    EXPECT_CLOSE(invstd, ref_invstd);
+    EXPECT_CLOSE(rm, ref_rm);
+    EXPECT_CLOSE(rv, ref_rv);
+
+    Tensor ref_eval = Tensor::empty(shape), eval = poisoned(shape, device);
+    reference::batchnorm_forward_eval(x, gamma, beta, rm0, rv0, eps, ref_eval);
+    ops::batchnorm_forward_eval(xd, gd, bd, rm0.to(device), rv0.to(device), eps, eval);
+    EXPECT_CLOSE(eval, ref_eval);
+
+    Tensor ref_dx = Tensor::empty(shape), ref_dgamma = Tensor::empty({c}), ref_dbeta = Tensor::empty({c});
+    reference::batchnorm_backward(x, gamma, ref_mean, ref_invstd, dy, ref_dx, ref_dgamma, ref_dbeta);
+    Tensor dx = poisoned(shape, device), dgamma = poisoned({c}, device), dbeta = poisoned({c}, device);
+    ops::batchnorm_backward(xd, gd, ref_mean.to(device), ref_invstd.to(device), dy.to(device), dx, dgamma, dbeta);
+    EXPECT_CLOSE(dx, ref_dx);
+    EXPECT_CLOSE(dgamma, ref_dgamma);
+    EXPECT_CLOSE(dbeta, ref_dbeta);
+  }
+}
+
+void expect_pooling_matches_reference(Device device) {
+  struct Case {
+    Shape x;
+    ops::Pool2dParams p;
+  };
+  const ops::Pool2dParams stem;  // 3x3, stride 2, padding 1
+  const std::vector<Case> cases = {
+      {{1, 1, 1, 1}, stem},
+      {{2, 3, 7, 9}, stem},
+      {{1, 5, 64, 33}, stem},
+      {{3, 2, 8, 8}, {2, 2, 2, 2, 0, 0}},
+      {{2, 3, 6, 7}, {3, 3, 1, 1, 1, 1}},
+      {{1, 2, 9, 5}, {3, 2, 1, 2, 1, 0}},
+      {{2, 1, 5, 5}, {3, 3, 2, 2, 0, 0}},
+  };
+  std::uint64_t seed = 200;
+  for (const Case& k : cases) {
+    for (bool ties : {false, true}) {
+      SCOPED_TRACE("maxpool2d x " + shape_str(k.x) + (ties ? " with ties" : "") + " on " + device.str());
+      const Tensor x = ties ? tied_tensor(k.x, ++seed, Device::cpu()) : random_tensor(k.x, ++seed);
+      const Shape ys = ops::pool2d_output_shape(k.x, k.p);
+      const Tensor dy = random_tensor(ys, ++seed);
+      Tensor ref_y = Tensor::empty(ys), ref_dx = Tensor::empty(k.x);
+      reference::maxpool2d_forward(x, ref_y, k.p);
+      reference::maxpool2d_backward(x, dy, ref_dx, k.p);
+      Tensor y = poisoned(ys, device), dx = poisoned(k.x, device);
+      const Tensor xd = x.to(device);
+      ops::maxpool2d_forward(xd, y, k.p);
+      ops::maxpool2d_backward(xd, dy.to(device), dx, k.p);
+      EXPECT_CLOSE(y, ref_y);
+      EXPECT_CLOSE(dx, ref_dx);
+    }
+  }
+
+  const std::vector<Shape> planes = {{1, 1, 1, 1}, {2, 3, 4, 4}, {3, 5, 7, 3}, {1, 2, 33, 35}, {2, 70, 1, 1}};
+  for (const Shape& shape : planes) {
+    for (bool ties : {false, true}) {
+      SCOPED_TRACE("global pools x " + shape_str(shape) + (ties ? " with ties" : "") + " on " + device.str());
+      const std::int64_t n = shape[0], c = shape[1];
+      const Tensor x = ties ? tied_tensor(shape, ++seed, Device::cpu()) : random_tensor(shape, ++seed);
+      const Tensor dy = random_tensor({n, c}, ++seed), dy2 = random_tensor({n, 2 * c}, ++seed);
+      const Tensor xd = x.to(device), dyd = dy.to(device), dy2d = dy2.to(device);
+
+      Tensor ref = Tensor::empty({n, c}), out = poisoned({n, c}, device);
+      Tensor ref_dx = Tensor::empty(shape), dx = poisoned(shape, device);
+      reference::global_avgpool_forward(x, ref);
+      ops::global_avgpool_forward(xd, out);
+      EXPECT_CLOSE(out, ref);
+      reference::global_avgpool_backward(dy, ref_dx);
+      ops::global_avgpool_backward(dyd, dx);
+      EXPECT_CLOSE(dx, ref_dx);
+
+      out = poisoned({n, c}, device);
+      dx = poisoned(shape, device);
+      reference::global_maxpool_forward(x, ref);
+      ops::global_maxpool_forward(xd, out);
+      EXPECT_CLOSE(out, ref);
+      reference::global_maxpool_backward(x, dy, ref_dx);
+      ops::global_maxpool_backward(xd, dyd, dx);
+      EXPECT_CLOSE(dx, ref_dx);
+
+      Tensor ref2 = Tensor::empty({n, 2 * c}), out2 = poisoned({n, 2 * c}, device);
+      dx = poisoned(shape, device);
+      reference::concat_pool_forward(x, ref2);
+      ops::concat_pool_forward(xd, out2);
+      EXPECT_CLOSE(out2, ref2);
+      reference::concat_pool_backward(x, dy2, ref_dx);
+      ops::concat_pool_backward(xd, dy2d, dx);
+      EXPECT_CLOSE(dx, ref_dx);
+    }
+  }
+}
+
+void expect_elementwise_matches_reference(Device device) {
+  std::uint64_t seed = 300;
+  for (const Shape& shape : std::vector<Shape>{{1}, {3, 1, 1, 1}, {257}, {2, 3, 5, 7}, {100003}}) {
+    SCOPED_TRACE("shape " + shape_str(shape) + " on " + device.str());
+    const Tensor a = random_tensor(shape, ++seed), b = random_tensor(shape, ++seed);
+    Tensor ref = Tensor::empty(shape), out = poisoned(shape, device);
+    reference::add(a, b, ref);
+    ops::add(a.to(device), b.to(device), out);
+    EXPECT_CLOSE(out, ref);
+
+    Tensor aliased = a.to(device);  // y = a + b written over a, then over b
+    ops::add(aliased, b.to(device), aliased);
+    EXPECT_CLOSE(aliased, ref);
+    Tensor aliased_b = b.to(device);
+    ops::add(a.to(device), aliased_b, aliased_b);
+    EXPECT_CLOSE(aliased_b, ref);
+
+    Tensor ref_acc = a.clone(), acc = a.to(device);
+    reference::accumulate(ref_acc, b);
+    ops::accumulate(acc, b.to(device));
+    EXPECT_CLOSE(acc, ref_acc);
+
+    out = poisoned(shape, device);
+    reference::scale(a, -0.37f, ref);
+    ops::scale(a.to(device), -0.37f, out);
+    EXPECT_CLOSE(out, ref);
+    Tensor in_place = a.to(device);
+    ops::scale(in_place, -0.37f, in_place);
+    EXPECT_CLOSE(in_place, ref);
+  }
+}
+
+void expect_dropout_matches_reference(Device device) {
+  std::uint64_t seed = 400;
+  for (const Shape& shape : std::vector<Shape>{{1}, {7, 3}, {2, 3, 5, 7}, {70001}}) {
+    for (float p : {0.0f, 0.3f, 0.5f, 1.0f}) {
+      SCOPED_TRACE("shape " + shape_str(shape) + " p " + std::to_string(p) + " on " + device.str());
+      const Tensor x = random_tensor(shape, ++seed), dy = random_tensor(shape, ++seed);
+      const std::uint64_t mask_seed = 0x1234'5678'9abcULL + seed;
+      Tensor ref_mask = Tensor::empty(shape), ref_y = Tensor::empty(shape), ref_dx = Tensor::empty(shape);
+      reference::dropout_forward(x, p, mask_seed, ref_mask, ref_y);
+      reference::dropout_backward(dy, ref_mask, ref_dx);
+      Tensor mask = poisoned(shape, device), y = poisoned(shape, device), dx = poisoned(shape, device);
+      ops::dropout_forward(x.to(device), p, mask_seed, mask, y);
+      ops::dropout_backward(dy.to(device), mask, dx);
+      EXPECT_EQ(mask.to_vector(), ref_mask.to_vector());
+      EXPECT_EQ(y.to_vector(), ref_y.to_vector());
+      EXPECT_EQ(dx.to_vector(), ref_dx.to_vector());
+    }
+  }
+}
+
+void expect_loss_matches_reference(Device device) {
+  std::uint64_t seed = 500;
+  for (const Shape& shape : std::vector<Shape>{{1, 1}, {32, 1}, {7, 3}, {1000, 3}}) {
+    for (ops::LossKind kind : {ops::LossKind::MSE, ops::LossKind::RMSE, ops::LossKind::L1, ops::LossKind::Huber}) {
+      for (float delta : {1.0f, 0.3f}) {
+        SCOPED_TRACE("loss " + std::string(ops::loss_name(kind)) + " delta " + std::to_string(delta) + " shape " +
+                     shape_str(shape) + " on " + device.str());
+        const Tensor pred = random_tensor(shape, ++seed, -2.0f, 2.0f), target = random_tensor(shape, ++seed);
+        const float ref = reference::loss_forward(kind, pred, target, delta);
+        const float value = ops::loss_forward(kind, pred.to(device), target.to(device), delta);
+        EXPECT_LE(std::abs(value - ref), kLayerOpTolerance * std::abs(ref));
+        Tensor ref_grad = Tensor::empty(shape), grad = poisoned(shape, device);
+        reference::loss_backward(kind, pred, target, ref_grad, delta);
+        ops::loss_backward(kind, pred.to(device), target.to(device), grad, delta);
+        EXPECT_CLOSE(grad, ref_grad);
+      }
+    }
+  }
+}
+
+void expect_sgd_matches_reference(Device device) {
+  struct Setting {
+    float lr, momentum, weight_decay;
+    bool nesterov;
+  };
+  const std::vector<Setting> settings = {
+      {0.1f, 0.0f, 0.0f, false}, {0.05f, 0.9f, 0.0f, false}, {0.05f, 0.9f, 5e-4f, false}, {0.02f, 0.9f, 1e-2f, true}};
+  std::uint64_t seed = 600;
+  for (const Shape& shape : std::vector<Shape>{{1}, {3, 3, 1, 1}, {1001}, {64, 3, 7, 7}}) {
+    for (const Setting& s : settings) {
+      SCOPED_TRACE("param " + shape_str(shape) + " lr " + std::to_string(s.lr) + " momentum " +
+                   std::to_string(s.momentum) + " wd " + std::to_string(s.weight_decay) +
+                   (s.nesterov ? " nesterov" : "") + " on " + device.str());
+      Tensor ref_param = random_tensor(shape, ++seed), ref_buf = Tensor::zeros(shape);
+      Tensor param = ref_param.to(device), buf = Tensor::zeros(shape, device);
+      for (int step = 0; step < 3; ++step) {  // later steps exercise a non-zero buffer
+        const Tensor grad = random_tensor(shape, ++seed);
+        reference::sgd_update(ref_param, grad, ref_buf, s.lr, s.momentum, s.weight_decay, s.nesterov);
+        ops::sgd_update(param, grad.to(device), buf, s.lr, s.momentum, s.weight_decay, s.nesterov);
+      }
+      EXPECT_CLOSE(param, ref_param);
+      EXPECT_CLOSE(buf, ref_buf);
+    }
+  }
+}
+
+}  // namespace gcnn::test
