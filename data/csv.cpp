@@ -28,7 +28,7 @@ int CsvTable::require_column(std::string_view name) const {
   return i;
 }
 
-CsvTable parse_csv(std::string_view text, const std::string& source) {
+CsvTable parse_csv(std::string_view text, const std::string& source, CsvParseOptions options) {
   CsvTable table;
   table.source = source;
   std::size_t pos = 0, line = 1;
@@ -91,6 +91,10 @@ CsvTable parse_csv(std::string_view text, const std::string& source) {
       have_header = true;
       continue;
     }
+    if (row.fields.size() != table.header.size() && options.keep_ragged_rows) {
+      table.ragged_rows.push_back(std::move(row));
+      continue;
+    }
     GCNN_CHECK(row.fields.size() == table.header.size(), "{}:{}: {} fields, but the header has {}", source,
                row.line, row.fields.size(), table.header.size());
     table.rows.push_back(std::move(row));
@@ -99,12 +103,12 @@ CsvTable parse_csv(std::string_view text, const std::string& source) {
   return table;
 }
 
-CsvTable read_csv(const std::filesystem::path& path) {
+CsvTable read_csv(const std::filesystem::path& path, CsvParseOptions options) {
   std::ifstream in(path, std::ios::binary);
   GCNN_CHECK(in.good(), "{}: cannot open: {}", path.string(), std::strerror(errno));
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_csv(ss.str(), path.string());
+  return parse_csv(ss.str(), path.string(), options);
 }
 
 std::string csv_escape(std::string_view field) {

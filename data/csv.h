@@ -20,6 +20,9 @@ struct CsvTable {
   std::string source;  // file name used in messages
   std::vector<std::string> header;
   std::vector<CsvRow> rows;
+  // Rows whose field count differs from the header's; filled only when parsed
+  // with CsvParseOptions::keep_ragged_rows (otherwise such a row is an error).
+  std::vector<CsvRow> ragged_rows;
 
   // Index of a header column, or -1.
   int column(std::string_view name) const;
@@ -27,12 +30,16 @@ struct CsvTable {
   int require_column(std::string_view name) const;
 };
 
+struct CsvParseOptions {
+  bool keep_ragged_rows = false;  // collect wrong-length rows in ragged_rows instead of throwing
+};
+
 // Parses CSV text. The first record is the header; blank lines are skipped.
-// Throws gcnn::Error naming source and line for an unterminated quote or a row
-// whose field count differs from the header's.
-CsvTable parse_csv(std::string_view text, const std::string& source);
+// Throws gcnn::Error naming source and line for an unterminated quote or (unless
+// options.keep_ragged_rows) a row whose field count differs from the header's.
+CsvTable parse_csv(std::string_view text, const std::string& source, CsvParseOptions options = {});
 // Reads and parses a file; throws naming the path if it cannot be read.
-CsvTable read_csv(const std::filesystem::path& path);
+CsvTable read_csv(const std::filesystem::path& path, CsvParseOptions options = {});
 
 // Quotes a field when it holds a comma, quote, CR or LF.
 std::string csv_escape(std::string_view field);

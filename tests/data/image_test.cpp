@@ -1,0 +1,199 @@
+// Image decoding errors (truncated JPEG, text named .jpg, grayscale PNG,
+// missing file) under both policies, and resizing against hand-computed values.
+#include <gtest/gtest.h>
+
+#include <stb_image_write.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "data/image.h"
+#include "kernels/error.h"
+
+namespace gcnn {
+namespace {
+namespace fs = std::filesystem;
+
+fs::path temp_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / "gcnn_image_test" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_bytes(const fs::path& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+Image gradient(int w, int h) {
+  Image img(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      img.at(y, x, 0) = static_cast<std::uint8_t>(x * 255 / std::max(1, w - 1));
+      img.at(y, x, 1) = static_cast<std::uint8_t>(y * 255 / std::max(1, h - 1));
+      img.at(y, x, 2) = 128;
+    }
+  return img;
+}
+
+// A one-channel image with the given values, replicated into RGB.
+Image gray(int w, int h, const std::vector<int>& values) {
+  Image img(w, h);
+  for (int i = 0; i < w * h; ++i)
+    for (int c = 0; c < 3; ++c) img.pixels[static_cast<std::size_t>(i) * 3 + c] = static_cast<std::uint8_t>(values[i]);
+  return img;
+}
+std::vector<int> channel0(const Image& img) {
+  std::vector<int> v;
+  for (std::size_t i = 0; i < img.pixels.size(); i += 3) v.push_back(img.pixels[i]);
+  return v;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string grayscale_png() {
+  std::string out;
+  std::vector<std::uint8_t> px(16 * 16, 100);
+  stbi_write_png_to_func([](void* ctx, void* d, int n) { static_cast<std::string*>(ctx)->append(static_cast<char*>(d), n); },
+                         &out, 16, 16, 1, px.data(), 16);
+  return out;
+}
+
+TEST(ImageDecode, PngRoundTripsExactlyAndJpegClosely) {
+  Image img = gradient(20, 12);
+  Image png = decode_image(encode_png(img), "mem.png");
+  EXPECT_EQ(png.width, 20);
+  EXPECT_EQ(png.height, 12);
+  EXPECT_EQ(png.pixels, img.pixels);
+  Image jpg = decode_image(encode_jpeg(img, 95), "mem.jpg");
+  ASSERT_EQ(jpg.pixels.size(), img.pixels.size());
+  for (std::size_t i = 0; i < img.pixels.size(); ++i) EXPECT_NEAR(jpg.pixels[i], img.pixels[i], 12) << i;
+}
+
+TEST(ImageDecode, ErrorsNameThePath) {
+  fs::path dir = temp_dir("errors");
+  std::string jpeg = encode_jpeg(gradient(64, 64), 90);
+  write_bytes(dir / "truncated.jpg", jpeg.substr(0, jpeg.size() / 2));
+  write_bytes(dir / "text.jpg", "objID,oh_p50\nthis is not an image\n");
+  write_bytes(dir / "gray.png", grayscale_png());
+  write_bytes(dir / "empty.jpg", "");
+
+  std::string msg = error_of([&] { read_image(dir / "truncated.jpg"); });
+  EXPECT_NE(msg.find((dir / "truncated.jpg").string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  msg = error_of([&] { read_image(dir / "text.jpg"); });
+  EXPECT_NE(msg.find((dir / "text.jpg").string() + ": cannot decode"), std::string::npos) << msg;
+  msg = error_of([&] { read_image(dir / "gray.png"); });
+  EXPECT_NE(msg.find((dir / "gray.png").string() + ": image has 1 channel(s), expected 3"), std::string::npos) << msg;
+  msg = error_of([&] { read_image(dir / "empty.jpg"); });
+  EXPECT_NE(msg.find("empty image file"), std::string::npos) << msg;
+  msg = error_of([&] { read_image(dir / "absent.jpg"); });
+  EXPECT_NE(msg.find((dir / "absent.jpg").string() + ": cannot open image"), std::string::npos) << msg;
+}
+
+TEST(ImageDataset, ErrorPolicyThrowsOnFirstBadFileAndSkipPolicyReportsEach) {
+  fs::path dir = temp_dir("dataset");
+  write_bytes(dir / "good1.jpg", encode_jpeg(gradient(32, 32), 90));
+  write_bytes(dir / "good2.png", encode_png(gradient(64, 48)));  // other size: resized
+  std::string jpeg = encode_jpeg(gradient(32, 32), 90);
+  write_bytes(dir / "cut.jpg", jpeg.substr(0, jpeg.size() - 40));
+  write_bytes(dir / "text.jpg", "hello");
+  write_bytes(dir / "gray.png", grayscale_png());
+  std::vector<std::string> ids = {"good1", "cut", "missing", "good2", "text", "gray"};
+
+  ImageLoadOptions options;
+  options.size = 32;
+  options.threads = 2;
+  std::string msg = error_of([&] { load_images(dir, ids, options); });
+  EXPECT_NE(msg.find((dir / "cut.jpg").string()), std::string::npos) << msg;  // the first bad id in order
+
+  options.on_bad_image = BadImagePolicy::skip;
+  LoadedImages loaded = load_images(dir, ids, options);
+  EXPECT_EQ(loaded.kept, (std::vector<std::size_t>{0, 3}));
+  ASSERT_EQ(loaded.problems.size(), 4u);
+  EXPECT_NE(loaded.problems[0].find("cut.jpg"), std::string::npos);
+  EXPECT_NE(loaded.problems[1].find((dir / "missing").string() + ": missing image"), std::string::npos)
+      << loaded.problems[1];
+  EXPECT_NE(loaded.problems[2].find("text.jpg"), std::string::npos);
+  EXPECT_NE(loaded.problems[3].find("gray.png"), std::string::npos);
+
+  const ImageDataset& images = loaded.images;
+  ASSERT_EQ(images.count(), 2u);
+  EXPECT_EQ(images.stored_size(), 32);
+  EXPECT_TRUE(images.is_cached());
+  std::vector<std::uint8_t> expected = resize_area(gradient(64, 48), 32, 32).pixels, got(images.image_bytes());
+  images.get(1, got.data());
+  EXPECT_EQ(got, expected);
+
+  // Beyond the cache limit the same pixels come from the files on every access.
+  options.cache_limit_bytes = 1000;
+  LoadedImages streamed = load_images(dir, ids, options);
+  EXPECT_FALSE(streamed.images.is_cached());
+  EXPECT_EQ(streamed.images.cached(0), nullptr);
+  std::vector<std::uint8_t> again(images.image_bytes());
+  streamed.images.get(1, again.data());
+  EXPECT_EQ(again, expected);
+}
+
+TEST(Resize, AreaAveragingIntegerFactorIsBlockMeanRounded) {
+  Image img = gray(4, 4, {0, 2, 10, 20,  //
+                          4, 6, 30, 41,  //
+                          1, 2, 100, 100,  //
+                          3, 4, 100, 101});
+  EXPECT_EQ(channel0(downsample_area(img, 2)), (std::vector<int>{3, 25, 3, 100}));  // 2.5 rounds to 3; 100.25 -> 100
+  EXPECT_EQ(channel0(downsample_area(img, 1)), (std::vector<int>{33}));  // 524 / 16 = 32.75
+}
+
+TEST(Resize, AreaAveragingFractionalFactorWeightsPartialPixels) {
+  // 3 -> 2: output 0 covers input 0 fully and half of input 1 (weights 2/3,
+  // 1/3); output 1 the other half of 1 and all of 2 (1/3, 2/3).
+  Image img = gray(3, 3, {0, 30, 60, 90, 120, 150, 180, 210, 240});
+  EXPECT_EQ(channel0(resize_area(img, 2, 2)), (std::vector<int>{40, 80, 160, 200}));
+  // 3 -> 1 along x only: plain row means.
+  EXPECT_EQ(channel0(resize_area(img, 1, 3)), (std::vector<int>{30, 120, 210}));
+}
+
+TEST(Resize, BilinearAndNearestUpsampling) {
+  Image img = gray(2, 1, {0, 100});
+  EXPECT_EQ(channel0(resize_bilinear(img, 4, 1)), (std::vector<int>{0, 25, 75, 100}));
+  EXPECT_EQ(channel0(resize_nearest(img, 4, 1)), (std::vector<int>{0, 0, 100, 100}));
+}
+
+TEST(Resize, ResolutionStudyDownsamplesThenUpsamplesBack) {
+  Image img = gray(4, 4, {0, 2, 10, 20, 4, 6, 30, 41, 1, 2, 100, 100, 3, 4, 100, 101});
+  Image low = prepare_image(img, 4, 2, Upsample::nearest);
+  EXPECT_EQ(low.width, 4);
+  EXPECT_EQ(channel0(low), (std::vector<int>{3, 3, 25, 25, 3, 3, 25, 25, 3, 3, 100, 100, 3, 3, 100, 100}));
+  Image kept_small = prepare_image(img, 4, 2, Upsample::none);
+  EXPECT_EQ(kept_small.width, 2);
+  Image one = prepare_image(img, 4, 1, Upsample::nearest);
+  EXPECT_EQ(channel0(one), std::vector<int>(16, 33));
+  // Each of the paper's resolutions from 128 px keeps the image mean.
+  Image big = gradient(128, 128);
+  for (int r : {64, 32, 16, 8, 4, 2, 1}) {
+    Image small = downsample_area(big, r);
+    double sum_big = 0, sum_small = 0;
+    for (auto v : big.pixels) sum_big += v;
+    for (auto v : small.pixels) sum_small += v;
+    EXPECT_NEAR(sum_small / small.pixels.size(), sum_big / big.pixels.size(), 0.5) << r;
+  }
+}
+
+TEST(ImageGrid, TilesWithGaps) {
+  Image a = gray(2, 2, {1, 1, 1, 1}), b = gray(2, 2, {9, 9, 9, 9});
+  Image grid = image_grid({a, b, a}, 2, 1);
+  EXPECT_EQ(grid.width, 2 * 2 + 3);
+  EXPECT_EQ(grid.height, 2 * 2 + 3);
+  EXPECT_EQ(grid.at(1, 1, 0), 1);
+  EXPECT_EQ(grid.at(1, 4, 0), 9);
+  EXPECT_EQ(grid.at(4, 1, 0), 1);
+  EXPECT_EQ(grid.at(0, 0, 0), 40);
+}
+
+}  // namespace
+}  // namespace gcnn
