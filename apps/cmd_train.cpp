@@ -19,12 +19,14 @@ struct TrainArgs {
   std::vector<std::string> sets;
   fs::path resume;
   std::string device;
+  std::string init_weights;
   bool no_progress = false;
 };
 
 gcnn::train::ExperimentConfig load(const TrainArgs& a) {
   std::vector<std::string> sets = a.sets;
   if (!a.device.empty()) sets.push_back("device=" + a.device);
+  if (!a.init_weights.empty()) sets.push_back("model.init_weights=" + fs::absolute(a.init_weights).string());
   fs::path config = a.config;
   if (config.empty()) {
     GCNN_CHECK(!a.resume.empty(), "give --config FILE (or --resume RUN_DIR)");
@@ -63,6 +65,8 @@ GCNN_COMMAND("train", "Train a model from a YAML experiment file", [](CLI::App& 
   auto a = std::make_shared<TrainArgs>();
   add_common(cmd, *a);
   cmd.add_option("--resume", a->resume, "Continue the run in this folder from its last.state");
+  cmd.add_option("--init-weights", a->init_weights,
+                 "safetensors file of torchvision-named weights (e.g. a converted ImageNet ResNet) for the body");
   cmd.add_flag("--no-progress", a->no_progress, "Plain lines even on a terminal");
   return [a] { return run_train(*a); };
 });

@@ -7,6 +7,7 @@
 
 #include "data/csv.h"
 #include "kernels/error.h"
+#include "layers/models.h"
 #include "layers/safetensors.h"
 
 namespace gcnn::train {
@@ -62,6 +63,19 @@ Normalisation read_normalisation(const std::map<std::string, std::string>& metad
              "{}: target metadata sizes disagree", source);
   n.channel_stats = ChannelStats::from_yaml(get("gcnn.channel_stats"), source + " gcnn.channel_stats");
   return n;
+}
+
+LoadReport load_body_weights(Layer& model, const std::filesystem::path& path) {
+  Safetensors st = read_safetensors(path);
+  std::map<std::string, Tensor> body;
+  std::vector<std::string> head;
+  for (auto& [name, t] : st.tensors) {
+    if (is_head_parameter(name)) head.push_back(name);
+    else body[name] = t;
+  }
+  LoadReport report = load_state_dict(model, body, path.string());
+  report.unexpected.insert(report.unexpected.end(), head.begin(), head.end());
+  return report;
 }
 
 void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const Progress& progress) {

@@ -34,6 +34,13 @@ void save_model(const std::filesystem::path& path, Layer& model, const std::stri
 // Reads the normalisation and config stored by save_model.
 Normalisation read_normalisation(const std::map<std::string, std::string>& metadata, const std::string& source);
 
+// Loads pretrained body weights (torchvision names, e.g. a converted
+// ImageNet ResNet) into model: tensors of the file's head ("fc.", "head.") are
+// skipped, shape mismatches throw naming the tensor; the report lists what
+// the model kept from its own initialisation (missing) and what the file had
+// that the model has not (unexpected, head tensors included).
+LoadReport load_body_weights(Layer& model, const std::filesystem::path& path);
+
 void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const Progress& progress);
 Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd);
 

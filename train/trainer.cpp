@@ -157,16 +157,9 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   const int T = static_cast<int>(data->target_names.size());
   auto model = build_model(config, T);
   if (!config.model.init_weights.empty() && !options.resume) {
-    Safetensors st = read_safetensors(config.model.init_weights);
-    std::map<std::string, Tensor> body;
-    std::vector<std::string> skipped_head;
-    for (auto& [name, t] : st.tensors) {
-      if (is_head_parameter(name)) skipped_head.push_back(name);
-      else body[name] = t;
-    }
-    LoadReport report = load_state_dict(*model, body, config.model.init_weights.string());
-    fmt::print("init weights {}: loaded {} tensors; skipped head tensors: {}; missing: {}; unexpected: {}\n",
-               config.model.init_weights.string(), report.loaded, fmt::join(skipped_head, ", "),
+    LoadReport report = load_body_weights(*model, config.model.init_weights);
+    fmt::print("init weights {}: loaded {} tensors; kept initialised (missing from the file): {}; not used: {}\n",
+               config.model.init_weights.string(), report.loaded,
                report.missing.empty() ? "none" : fmt::format("{}", fmt::join(report.missing, ", ")),
                report.unexpected.empty() ? "none" : fmt::format("{}", fmt::join(report.unexpected, ", ")));
   }
