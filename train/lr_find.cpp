@@ -16,17 +16,10 @@ namespace gcnn::train {
 double suggest_lr(const std::vector<double>& lrs, const std::vector<double>& smoothed) {
   GCNN_CHECK(lrs.size() == smoothed.size() && lrs.size() >= 3, "lr_find: too few points ({}) to suggest a rate",
              lrs.size());
-  const std::size_t skip = lrs.size() / 10;
-  std::size_t best = skip + 1;
-  double best_slope = 0;
-  for (std::size_t i = skip + 1; i < lrs.size(); ++i) {
-    const double slope = (smoothed[i] - smoothed[i - 1]) / (std::log(lrs[i]) - std::log(lrs[i - 1]));
-    if (slope < best_slope) {
-      best_slope = slope;
-      best = i;
-    }
-  }
-  return lrs[best];
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < smoothed.size(); ++i)
+    if (smoothed[i] < smoothed[best]) best = i;
+  return lrs[best] / 10.0;
 }
 
 LrFindResult lr_find(const ExperimentConfig& config, const LrFindOptions& o) {

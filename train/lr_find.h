@@ -2,7 +2,8 @@
 // the configured model for up to `steps` steps while the learning rate grows
 // exponentially from min_lr to max_lr, records the exponentially smoothed
 // loss, stops when it exceeds 4x its minimum or becomes non-finite, and
-// suggests the rate of steepest descent of the smoothed loss.
+// suggests a tenth of the rate where the smoothed loss was lowest (fastai's
+// rule of thumb; the steepest-slope point proved too noisy on small sets).
 #pragma once
 
 #include <filesystem>
@@ -27,8 +28,7 @@ struct LrFindResult {
 
 LrFindResult lr_find(const ExperimentConfig& config, const LrFindOptions& options);
 
-// The suggestion from a finished sweep: lr at the steepest negative slope of
-// the smoothed loss against log(lr) (skipping the noisy first 10%).
+// The suggestion from a finished sweep: lr at the minimum smoothed loss / 10.
 double suggest_lr(const std::vector<double>& lrs, const std::vector<double>& smoothed);
 
 }  // namespace gcnn::train
