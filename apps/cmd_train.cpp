@@ -54,6 +54,11 @@ int run_train(const TrainArgs& a) {
   options.resume = !a.resume.empty();
   options.progress = !a.no_progress;
   auto r = gcnn::train::train_experiment(config, options);
+  if (r.epochs_run == 0) {
+    fmt::print("{}: all {} epochs were already done; best validation RMSE {:.4f}\n", r.run_dir.string(),
+               r.epochs_done, r.best_val_rmse);
+    return 0;
+  }
   fmt::print("final validation RMSE {:.4f} (NMAD {:.4f}), best {:.4f}; predict-the-mean baseline RMSE {:.4f}\n",
              r.final_val_rmse, r.final_val_nmad, r.best_val_rmse, r.baseline_val_rmse);
   fmt::print("{} epochs in {:.1f} s, {:.1f} training images/s; run folder {}\n", r.epochs_done, r.seconds,

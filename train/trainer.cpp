@@ -284,6 +284,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
     ++epochs_this_run;
   }
   result.epochs_done = progress.epochs_done;
+  result.epochs_run = epochs_this_run;
   result.best_val_rmse = progress.best_val_rmse;
   result.seconds = seconds_since(start);
   result.train_images_per_s = train_seconds > 0 ? static_cast<double>(train_images) / train_seconds : 0;

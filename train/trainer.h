@@ -25,8 +25,9 @@ struct TrainOptions {
 };
 
 struct TrainResult {
-  int epochs_done = 0;
-  double final_val_rmse = 0;
+  int epochs_done = 0;           // in total, including epochs before a resume
+  int epochs_run = 0;            // by this call
+  double final_val_rmse = 0;     // of the last epoch this call ran
   double final_val_nmad = 0;
   double best_val_rmse = 0;
   double baseline_val_rmse = 0;  // predicting the training mean
