@@ -2,7 +2,6 @@
 #include "data/augment.h"
 
 #include <cmath>
-#include <cstring>
 
 #include "data/random.h"
 #include "kernels/cpu/augment.h"

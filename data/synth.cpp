@@ -158,20 +158,25 @@ Map gaussian_blur(const Map& in, double sigma) {
 }
 
 // Three box blurs approximate a Gaussian (variance 3 (w^2 - 1) / 12 for boxes
-// of odd width w): constant cost per pixel whatever sigma, used for the wide,
-// faint PSF wing. Running sums along rows, with clamped edges.
-void box_rows(std::vector<float>& v, int n, int radius) {
-  std::vector<float> row(static_cast<std::size_t>(n));
+// of odd width w): constant cost per pixel whatever sigma. Running sums down
+// the columns (all columns at once, so the loop vectorises), with clamped
+// edges; rows are done by transposing.
+void box_columns(std::vector<float>& v, int n, int radius) {
+  const std::vector<float> src = v;
+  std::vector<float> sum(static_cast<std::size_t>(n), 0.0f);
+  auto row = [&](int y) { return &src[static_cast<std::size_t>(std::clamp(y, 0, n - 1)) * n]; };
   const float inv = 1.0f / static_cast<float>(2 * radius + 1);
+  for (int y = -radius; y <= radius; ++y) {
+    const float* r = row(y);
+    for (int x = 0; x < n; ++x) sum[static_cast<std::size_t>(x)] += r[x];
+  }
   for (int y = 0; y < n; ++y) {
-    float* r = &v[static_cast<std::size_t>(y) * n];
-    std::copy(r, r + n, row.begin());
-    auto at = [&](int x) { return row[static_cast<std::size_t>(std::clamp(x, 0, n - 1))]; };
-    float sum = 0;
-    for (int x = -radius; x <= radius; ++x) sum += at(x);
+    float* out = &v[static_cast<std::size_t>(y) * n];
+    const float* enter = row(y + radius + 1);
+    const float* leave = row(y - radius);
     for (int x = 0; x < n; ++x) {
-      r[x] = sum * inv;
-      sum += at(x + radius + 1) - at(x - radius);
+      out[x] = sum[static_cast<std::size_t>(x)] * inv;
+      sum[static_cast<std::size_t>(x)] += enter[x] - leave[x];
     }
   }
 }
@@ -183,9 +188,9 @@ void transpose(std::vector<float>& v, int n) {
 Map box_gaussian(const Map& in, double sigma) {
   const int width = std::max(1, static_cast<int>(std::lround((std::sqrt(4 * sigma * sigma + 1) - 1) / 2)) * 2 + 1);
   Map out = in;
-  for (int pass = 0; pass < 3; ++pass) box_rows(out.v, out.size, width / 2);
+  for (int pass = 0; pass < 3; ++pass) box_columns(out.v, out.size, width / 2);
   transpose(out.v, out.size);
-  for (int pass = 0; pass < 3; ++pass) box_rows(out.v, out.size, width / 2);
+  for (int pass = 0; pass < 3; ++pass) box_columns(out.v, out.size, width / 2);
   transpose(out.v, out.size);
   return out;
 }
@@ -193,6 +198,8 @@ Map box_gaussian(const Map& in, double sigma) {
 // PSF: 90% Gaussian core of the given FWHM (pixels) + 10% at 2.5x the width.
 Map convolve_psf(const Map& in, double fwhm_px) {
   const double sigma = std::max(0.3, fwhm_px / 2.3548);
+  // The core is a true Gaussian (box approximations make bright stars look
+  // square); the faint wing is three box blurs.
   Map core = gaussian_blur(in, sigma), wing = box_gaussian(in, 2.5 * sigma);
   for (std::size_t i = 0; i < core.v.size(); ++i) core.v[i] = 0.9f * core.v[i] + 0.1f * wing.v[i];
   return core;
@@ -322,14 +329,19 @@ Image render_galaxy(const SynthGalaxy& g, int size) {
   add_sersic(bulge, cx, cy, g.bulge_re_arcsec / scale, g.bulge_axis_ratio, g.position_angle, g.bulge_sersic_n, 1.0,
              area);
   add_sersic(disk, cx, cy, g.disk_re_arcsec / scale, g.axis_ratio, g.position_angle, 1.0, 1.0, area);
-  if (g.arm_amplitude > 0) {
+  if (g.arm_amplitude > 0.02) {
     const double c = std::cos(g.position_angle), s = std::sin(g.position_angle);
     const double re = g.disk_re_arcsec / scale, wind = 1 / std::tan(g.arm_pitch);
-    for (int y = 0; y < size; ++y)
-      for (int x = 0; x < size; ++x) {
+    // Arms only where the disk is brighter than 1e-4 of its centre (r < 5.5 R_e).
+    const double reach = 5.5 * re + 2;
+    const int x0 = std::max(0, static_cast<int>(cx - reach)), x1 = std::min(size - 1, static_cast<int>(cx + reach));
+    const int y0 = std::max(0, static_cast<int>(cy - reach)), y1 = std::min(size - 1, static_cast<int>(cy + reach));
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
         double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
         double u = dx * c + dy * s, w = (-dx * s + dy * c) / g.axis_ratio;
         double r = std::sqrt(u * u + w * w) + 1e-6;
+        if (r > 5.5 * re) continue;
         double theta = std::atan2(w, u);
         arms.at(y, x) = disk.at(y, x) * static_cast<float>(std::cos(2 * (theta - wind * std::log(r / re)) - g.arm_phase));
       }

@@ -24,13 +24,21 @@ gcnn_install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# gcnn_build DIR [cmake args...]: configures DIR once, then builds incrementally.
+# gcnn_build DIR [cmake args...] [-- targets...]: configures DIR once, then
+# builds incrementally (everything, or only the targets named after --).
 gcnn_build() {
   local dir="$1"; shift
+  local args=() targets=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+  [ "${1:-}" = "--" ] && shift && targets=("$@")
   if [ ! -f "$dir/CMakeCache.txt" ]; then
-    gcnn_log "configuring $dir $*"
-    cmake -S "$GCNN_ROOT" -B "$dir" -G Ninja "$@"
+    gcnn_log "configuring $dir ${args[*]}"
+    cmake -S "$GCNN_ROOT" -B "$dir" -G Ninja "${args[@]}"
   fi
-  gcnn_log "building $dir"
-  cmake --build "$dir" --parallel "$(nproc)"
+  gcnn_log "building $dir ${targets[*]}"
+  if [ ${#targets[@]} -gt 0 ]; then
+    cmake --build "$dir" --parallel "$(nproc)" --target "${targets[@]}"
+  else
+    cmake --build "$dir" --parallel "$(nproc)"
+  fi
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -73,6 +74,17 @@ TEST(PoolingCpu, MaxPoolWithTiesByHand) {
   ops::maxpool2d_backward(x, Tensor::from_vector({1, 1, 1, 2}, {10, 20}), dx, p);
   // The first maximum in row-major window order takes the gradient.
   EXPECT_EQ(dx.to_vector(), (std::vector<float>{0, 10, 20, 0, 0, 0, 0, 0}));
+}
+
+TEST(PoolingCpu, MaxPoolOfMinusInfinityRoutesToTheFirstTap) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const Tensor x = Tensor::from_vector({1, 1, 2, 2}, {-inf, -inf, -inf, -inf});
+  const ops::Pool2dParams p{2, 2, 2, 2, 0, 0};
+  Tensor y = poisoned({1, 1, 1, 1}), dx = poisoned({1, 1, 2, 2});
+  ops::maxpool2d_forward(x, y, p);
+  EXPECT_EQ(y.to_vector(), (std::vector<float>{-inf}));
+  ops::maxpool2d_backward(x, Tensor::from_vector({1, 1, 1, 1}, {7}), dx, p);
+  EXPECT_EQ(dx.to_vector(), (std::vector<float>{7, 0, 0, 0}));
 }
 
 TEST(PoolingCpu, ConcatPoolByHand) {
