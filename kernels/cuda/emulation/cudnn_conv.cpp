@@ -152,8 +152,9 @@ void for_each_tap(const Geometry& g, Visit&& visit) {
 // (TF32) variant first and an unsupported algorithm next, so the backend's
 // filtering of the results is exercised, then the plain FP32 algorithms.
 template <class Perf, class Algo>
-cudnnStatus_t rank(const cudnnConvolutionStruct* conv, std::initializer_list<Algo> algos, std::size_t (*ws)(const Geometry&, Algo),
-                   const Geometry& g, int requested, int* returned, Perf* results) {
+cudnnStatus_t rank(const cudnnConvolutionStruct* conv, std::initializer_list<Algo> algos,
+                   std::size_t (*ws)(const Geometry&, Algo), const Geometry& g, int requested, int* returned,
+                   Perf* results) {
   if (!returned || !results || requested < 1) return CUDNN_STATUS_BAD_PARAM;
   std::vector<Perf> all;
   auto add = [&](Algo algo, cudnnMathType_t math) {
@@ -447,9 +448,10 @@ cudnnStatus_t cudnnAddTensor(cudnnHandle_t handle, const void* alpha, const cudn
     for (int c = 0; c < cd[1]; ++c)
       for (int h = 0; h < cd[2]; ++h)
         for (int w = 0; w < cd[3]; ++w, ++i) {
-          const std::int64_t ai = ((static_cast<std::int64_t>(ad[0] == 1 ? 0 : n) * ad[1] + (ad[1] == 1 ? 0 : c)) * ad[2] +
-                                   (ad[2] == 1 ? 0 : h)) * ad[3] + (ad[3] == 1 ? 0 : w);
-          dst[i] = static_cast<float>(static_cast<double>(a) * src[ai] + (b == 0.0f ? 0.0 : static_cast<double>(b) * dst[i]));
+          const std::int64_t an = ad[0] == 1 ? 0 : n, ac = ad[1] == 1 ? 0 : c, ah = ad[2] == 1 ? 0 : h,
+                             aw = ad[3] == 1 ? 0 : w;
+          const double value = static_cast<double>(a) * src[((an * ad[1] + ac) * ad[2] + ah) * ad[3] + aw];
+          dst[i] = static_cast<float>(value + (b == 0.0f ? 0.0 : static_cast<double>(b) * dst[i]));
         }
   return CUDNN_STATUS_SUCCESS;
 }

@@ -1,0 +1,27 @@
+// Conv2d: 2-D convolution layer (torch.nn.Conv2d names: weight [K, C, R, S],
+// optional bias [K]), Kaiming-normal (fan_out) init as torchvision's ResNet.
+#pragma once
+
+#include "kernels/ops/conv.h"
+#include "layers/layer.h"
+
+namespace gcnn {
+
+class Conv2d : public Layer {
+ public:
+  Conv2d(int in_channels, int out_channels, int kernel, int stride, int padding, bool bias);
+  std::string type() const override { return "conv2d"; }
+  Shape output_shape(const Shape& in) const override;
+  Tensor forward(const Tensor& x, bool train) override;
+  Tensor backward(const Tensor& dy) override;
+  void reset_parameters(std::uint64_t seed) override;
+
+  Parameter& weight() { return parameters()[0]; }
+
+ private:
+  ops::Conv2dParams params_;
+  bool has_bias_;
+  Tensor x_;
+};
+
+}  // namespace gcnn

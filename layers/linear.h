@@ -1,0 +1,26 @@
+// Linear: fully connected layer (torch.nn.Linear names: weight [out, in],
+// bias [out]). Init: PyTorch's default uniform(+-1/sqrt(in)), or Kaiming
+// normal (fan_in) with zero bias as fastai initialises its heads.
+#pragma once
+
+#include "layers/layer.h"
+
+namespace gcnn {
+
+class Linear : public Layer {
+ public:
+  Linear(int in_features, int out_features, bool bias = true, bool kaiming_init = false);
+  std::string type() const override { return "linear"; }
+  Shape output_shape(const Shape& in) const override;
+  Tensor forward(const Tensor& x, bool train) override;
+  Tensor backward(const Tensor& dy) override;
+  void reset_parameters(std::uint64_t seed) override;
+
+  Parameter& weight() { return parameters()[0]; }
+
+ private:
+  bool has_bias_, kaiming_init_;
+  Tensor x_;
+};
+
+}  // namespace gcnn

@@ -1,0 +1,98 @@
+// ResNet, plain CNN and regression-head builders.
+#include "layers/models.h"
+
+#include "kernels/error.h"
+#include "layers/activations.h"
+#include "layers/batchnorm.h"
+#include "layers/conv2d.h"
+#include "layers/dropout.h"
+#include "layers/linear.h"
+#include "layers/pooling.h"
+#include "layers/residual_blocks.h"
+
+namespace gcnn {
+namespace {
+
+template <class Block>
+std::unique_ptr<Sequential> make_stage(int& in_channels, int planes, int blocks, int stride, bool zero_init) {
+  auto stage = std::make_unique<Sequential>();
+  for (int i = 0; i < blocks; ++i) {
+    auto block = std::make_unique<Block>(in_channels, planes, i == 0 ? stride : 1);
+    block->set_zero_init_last_bn(zero_init);
+    in_channels = planes * Block::kExpansion;
+    stage->add(std::move(block));
+  }
+  return stage;
+}
+
+}  // namespace
+
+void append_head(Sequential& net, int channels, const HeadOptions& o) {
+  GCNN_CHECK(o.n_targets > 0, "head: n_targets {} must be > 0", o.n_targets);
+  if (o.kind == "linear") {
+    net.add(std::make_unique<GlobalAvgPool>(), "avgpool");
+    net.add(std::make_unique<Linear>(channels, o.n_targets), "fc");
+    return;
+  }
+  GCNN_CHECK(o.kind == "fastai", "head: kind '{}' must be fastai or linear", o.kind);
+  GCNN_CHECK(o.hidden > 0, "head: hidden {} must be > 0", o.hidden);
+  auto head = std::make_unique<Sequential>();
+  head->add(std::make_unique<ConcatPool>());
+  head->add(std::make_unique<Flatten>());
+  head->add(std::make_unique<BatchNorm>(2 * channels));
+  head->add(std::make_unique<Dropout>(o.dropout1));
+  head->add(std::make_unique<Linear>(2 * channels, o.hidden, true, true));
+  head->add(std::make_unique<ReLU>());
+  head->add(std::make_unique<BatchNorm>(o.hidden));
+  head->add(std::make_unique<Dropout>(o.dropout2));
+  head->add(std::make_unique<Linear>(o.hidden, o.n_targets, true, true));
+  net.add(std::move(head), "head");
+}
+
+std::unique_ptr<Sequential> make_resnet(const ResNetOptions& o, std::uint64_t seed) {
+  GCNN_CHECK(o.depth == 18 || o.depth == 34 || o.depth == 50, "resnet: depth {} must be 18, 34 or 50", o.depth);
+  GCNN_CHECK(o.width > 0 && o.in_channels > 0, "resnet: width {} and in_channels {} must be > 0", o.width,
+             o.in_channels);
+  const std::vector<int> blocks = o.depth == 18 ? std::vector<int>{2, 2, 2, 2} : std::vector<int>{3, 4, 6, 3};
+  auto net = std::make_unique<Sequential>();
+  net->add(std::make_unique<Conv2d>(o.in_channels, o.width, 7, 2, 3, false), "conv1");
+  net->add(std::make_unique<BatchNorm>(o.width), "bn1");
+  net->add(std::make_unique<ReLU>(), "relu");
+  net->add(std::make_unique<MaxPool2d>(ops::Pool2dParams{3, 3, 2, 2, 1, 1}), "maxpool");
+  int channels = o.width;
+  for (int stage = 0; stage < 4; ++stage) {
+    const int planes = o.width << stage;
+    const int stride = stage == 0 ? 1 : 2;
+    auto layer = o.depth == 50 ? make_stage<Bottleneck>(channels, planes, blocks[stage], stride, o.zero_init_residual)
+                               : make_stage<BasicBlock>(channels, planes, blocks[stage], stride, o.zero_init_residual);
+    net->add(std::move(layer), "layer" + std::to_string(stage + 1));
+  }
+  append_head(*net, channels, o.head);
+  net->reset_parameters(seed);
+  net->needs_input_grad = false;
+  return net;
+}
+
+std::unique_ptr<Sequential> make_plain_cnn(const PlainCnnOptions& o, std::uint64_t seed) {
+  GCNN_CHECK(!o.channels.empty(), "plain_cnn: channels must list at least one block");
+  auto features = std::make_unique<Sequential>();
+  int channels = o.in_channels;
+  for (int out : o.channels) {
+    GCNN_CHECK(out > 0, "plain_cnn: channels must be > 0, got {}", out);
+    features->add(std::make_unique<Conv2d>(channels, out, 3, 1, 1, false));
+    features->add(std::make_unique<BatchNorm>(out));
+    features->add(std::make_unique<ReLU>());
+    features->add(std::make_unique<MaxPool2d>(ops::Pool2dParams{2, 2, 2, 2, 0, 0}));
+    channels = out;
+  }
+  auto net = std::make_unique<Sequential>();
+  net->add(std::move(features), "features");
+  append_head(*net, channels, o.head);
+  net->reset_parameters(seed);
+  net->needs_input_grad = false;
+  return net;
+}
+
+bool is_head_parameter(const std::string& name) { return name.starts_with("fc.") || name.starts_with("head."); }
+
+}  // namespace gcnn

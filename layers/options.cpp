@@ -1,0 +1,88 @@
+// Options: checked reads of YAML maps with file/line/key in every error.
+#include "layers/options.h"
+
+#include <fmt/format.h>
+
+namespace gcnn {
+
+Options::Options(YAML::Node node, std::string file, std::string path,
+                 std::shared_ptr<const std::set<std::string>> overridden)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)), overridden_(std::move(overridden)) {
+  if (!node_.IsDefined() || node_.IsNull()) {
+    node_ = YAML::Node(YAML::NodeType::Map);
+  }
+  if (!node_.IsMap()) {
+    const auto mark = node_.Mark();
+    GCNN_FAIL("{}:{}: '{}' must be a map of keys", file_, mark.line + 1, path_.empty() ? "(top level)" : path_);
+  }
+}
+
+bool Options::has(const std::string& key) const {
+  const YAML::Node n = node_[key];
+  return n.IsDefined() && !n.IsNull();
+}
+
+YAML::Node Options::lookup(const std::string& key) {
+  used_.insert(key);
+  YAML::Node n = node_[key];
+  if (!n.IsDefined() || n.IsNull()) fail(key, "is required but missing");
+  return n;
+}
+
+std::string Options::where(const std::string& key) const {
+  const std::string full = key_path(key);
+  if (overridden_ && overridden_->count(full)) return fmt::format("--set {}", full);
+  const YAML::Node n = node_[key];
+  const auto mark = (n.IsDefined() && !n.IsNull() && n.Mark().line >= 0) ? n.Mark() : node_.Mark();
+  if (mark.line < 0) return fmt::format("{}: key '{}'", file_, full);
+  return fmt::format("{}:{}: key '{}'", file_, mark.line + 1, full);
+}
+
+void Options::fail(const std::string& key, const std::string& what) const {
+  throw Error(fmt::format("{} {}", where(key), what));
+}
+
+std::string Options::choice(const std::string& key, const std::vector<std::string>& choices,
+                            const std::string& fallback) {
+  const std::string value = get<std::string>(key, fallback);
+  for (const auto& c : choices)
+    if (c == value) return value;
+  fail(key, fmt::format("is '{}'; expected one of: {}", value, fmt::join(choices, ", ")));
+}
+
+Options Options::child(const std::string& key) {
+  used_.insert(key);
+  return Options(node_[key], file_, key_path(key), overridden_);
+}
+
+std::vector<Options> Options::list(const std::string& key) {
+  YAML::Node n = raw(key);
+  std::vector<Options> out;
+  if (!n.IsDefined() || n.IsNull()) return out;
+  if (!n.IsSequence()) fail(key, "must be a list");
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    out.emplace_back(n[i], file_, fmt::format("{}[{}]", key_path(key), i), overridden_);
+  }
+  return out;
+}
+
+YAML::Node Options::raw(const std::string& key) {
+  used_.insert(key);
+  return node_[key];
+}
+
+void Options::finish() const {
+  for (const auto& entry : node_) {
+    const std::string key = entry.first.as<std::string>();
+    if (used_.count(key)) continue;
+    std::vector<std::string> known(used_.begin(), used_.end());
+    const auto mark = entry.first.Mark();
+    const std::string full = key_path(key);
+    if (overridden_ && overridden_->count(full))
+      throw Error(fmt::format("--set {}: unknown key (known here: {})", full, fmt::join(known, ", ")));
+    throw Error(fmt::format("{}:{}: unknown key '{}' (known here: {})", file_, mark.line + 1, full,
+                            fmt::join(known, ", ")));
+  }
+}
+
+}  // namespace gcnn

@@ -1,0 +1,39 @@
+// Sequential container.
+#include "layers/sequential.h"
+
+namespace gcnn {
+
+Layer& Sequential::add(LayerPtr layer, std::string name) {
+  if (name.empty()) name = std::to_string(layers_.size());
+  layers_.emplace_back(std::move(name), std::move(layer));
+  return *layers_.back().second;
+}
+
+Shape Sequential::output_shape(const Shape& in) const {
+  Shape s = in;
+  for (const auto& [name, layer] : layers_) s = layer->output_shape(s);
+  return s;
+}
+
+Tensor Sequential::forward(const Tensor& x, bool train) {
+  Tensor h = x;
+  for (auto& [name, layer] : layers_) h = layer->forward(h, train);
+  return h;
+}
+
+Tensor Sequential::backward(const Tensor& dy) {
+  Tensor g = dy;
+  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) {
+    if (it + 1 == layers_.rend()) it->second->needs_input_grad = needs_input_grad;
+    g = it->second->backward(g);
+  }
+  return g;
+}
+
+std::vector<std::pair<std::string, Layer*>> Sequential::children() {
+  std::vector<std::pair<std::string, Layer*>> out;
+  for (auto& [name, layer] : layers_) out.emplace_back(name, layer.get());
+  return out;
+}
+
+}  // namespace gcnn

@@ -1,0 +1,25 @@
+// Sequential: layers applied in order, named "0", "1", ... (or given names,
+// as torchvision's "downsample.0"/"downsample.1" and ResNet's conv1, bn1, ...).
+#pragma once
+
+#include "layers/layer.h"
+
+namespace gcnn {
+
+class Sequential : public Layer {
+ public:
+  std::string type() const override { return "sequential"; }
+  // Appends a layer named by its index (or name when given); returns it.
+  Layer& add(LayerPtr layer, std::string name = "");
+  Shape output_shape(const Shape& in) const override;
+  Tensor forward(const Tensor& x, bool train) override;
+  Tensor backward(const Tensor& dy) override;
+  std::vector<std::pair<std::string, Layer*>> children() override;
+  std::size_t size() const { return layers_.size(); }
+  Layer& at(std::size_t i) { return *layers_.at(i).second; }
+
+ private:
+  std::vector<std::pair<std::string, LayerPtr>> layers_;
+};
+
+}  // namespace gcnn

@@ -1,0 +1,125 @@
+// Experiment config parsing: errors name file, line and key before any work;
+// --set overrides; SGDR phases derive their epochs from the cycles.
+#include "train/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "kernels/error.h"
+
+namespace gcnn::train {
+namespace {
+
+const char* kValid = R"(name: t
+seed: 3
+data:
+  synthetic: {n: 40, size: 16}
+  image_size: 16
+  batch_size: 8
+model:
+  preset: resnet18
+  width: 8
+phases:
+  - {epochs: 2, lr: 0.1, freeze_body: true}
+  - {schedule: sgdr, lr: 0.01, cycles: 3, cycle_len: 1, cycle_mult: 2}
+)";
+
+std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
+  try {
+    parse_config(text, "exp.yaml", std::filesystem::temp_directory_path(), sets);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, ParsesPhasesAndSgdrEpochs) {
+  ExperimentConfig c = parse_config(kValid, "exp.yaml", ".");
+  EXPECT_EQ(c.name, "t");
+  EXPECT_EQ(c.seed, 3u);
+  ASSERT_EQ(c.phases.size(), 2u);
+  EXPECT_TRUE(c.phases[0].freeze_body);
+  EXPECT_EQ(c.phases[1].epochs, 7);  // 1 + 2 + 4
+  EXPECT_EQ(c.total_epochs(), 9);
+  EXPECT_EQ(c.phase_of_epoch(1), (std::pair<std::size_t, int>{0, 1}));
+  EXPECT_EQ(c.phase_of_epoch(2), (std::pair<std::size_t, int>{1, 0}));
+  EXPECT_EQ(c.model.resnet.width, 8);
+  EXPECT_EQ(c.loss, "rmse");
+}
+
+TEST(Config, SetOverridesValuesAndListItems) {
+  ExperimentConfig c =
+      parse_config(kValid, "exp.yaml", ".", {"model.width=4", "phases.0.lr=0.5", "data.targets=[oh_p50, lgm_tot_p50]"});
+  EXPECT_EQ(c.model.resnet.width, 4);
+  EXPECT_DOUBLE_EQ(c.phases[0].schedule.lr, 0.5);
+  EXPECT_EQ(c.data.targets, (std::vector<std::string>{"oh_p50", "lgm_tot_p50"}));
+  EXPECT_EQ(c.resolved["model"]["width"].as<int>(), 4);
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndKey) {
+  std::string text = kValid;
+  text.replace(text.find("  width: 8"), 10, "  widht: 8");
+  const std::string e = error_of(text);
+  EXPECT_NE(e.find("exp.yaml:9"), std::string::npos) << e;
+  EXPECT_NE(e.find("model.widht"), std::string::npos) << e;
+}
+
+TEST(Config, WrongTypeNamesKeyAndLine) {
+  std::string text = kValid;
+  text.replace(text.find("batch_size: 8"), 13, "batch_size: eight");
+  const std::string e = error_of(text);
+  EXPECT_NE(e.find("exp.yaml:6"), std::string::npos) << e;
+  EXPECT_NE(e.find("data.batch_size"), std::string::npos) << e;
+  EXPECT_NE(e.find("integer"), std::string::npos) << e;
+}
+
+TEST(Config, BadValuesAndMissingFiles) {
+  std::string text = kValid;
+  text.replace(text.find("lr: 0.1,"), 8, "lr: -1, ");
+  EXPECT_NE(error_of(text).find("phases[0].lr"), std::string::npos) << error_of(text);
+
+  const std::string missing = "name: x\ndata: {catalog: nowhere/cat.csv, images: nowhere}\nphases: [{epochs: 1, lr: 0.1}]\n";
+  const std::string e = error_of(missing);
+  EXPECT_NE(e.find("exp.yaml:2"), std::string::npos) << e;
+  EXPECT_NE(e.find("data.catalog"), std::string::npos) << e;
+  EXPECT_NE(e.find("cat.csv"), std::string::npos) << e;
+
+  EXPECT_NE(error_of(std::string(kValid) + "loss: l3\n").find("loss"), std::string::npos);
+  EXPECT_NE(error_of("name: x\ndata: {synthetic: {n: 40}}\n").find("phases"), std::string::npos);
+  EXPECT_NE(error_of("name: [x\n").find("YAML syntax"), std::string::npos) << error_of("name: [x\n");
+  std::string cycles = kValid;
+  cycles.replace(cycles.find("cycle_len: 1,"), 13, "cycle_len: 0.5,");
+  EXPECT_NE(error_of(cycles).find("whole number of epochs"), std::string::npos) << error_of(cycles);
+  EXPECT_THROW(load_config("/nonexistent/exp.yaml"), Error);
+}
+
+TEST(Config, OverrideErrorsNameTheSetOption) {
+  EXPECT_NE(error_of(kValid, {"model.depth=50"}).find("--set model.depth"), std::string::npos)
+      << error_of(kValid, {"model.depth=50"});
+  EXPECT_NE(error_of(kValid, {"data.batch_size=big"}).find("--set data.batch_size"), std::string::npos);
+  EXPECT_NE(error_of(kValid, {"phases.5.lr=1"}).find("not an index"), std::string::npos);
+  EXPECT_NE(error_of(kValid, {"novalue"}).find("key.path=value"), std::string::npos);
+}
+
+TEST(Config, LayerListModelIsCheckedUpFront) {
+  const std::string text = R"(name: l
+data: {synthetic: {n: 40, size: 16}, image_size: 16, batch_size: 8}
+model:
+  preset: layers
+  layers:
+    - {type: conv2d, out: 4}
+    - {type: relu}
+    - {type: avgpool}
+    - {type: linear, out: 3}
+phases: [{epochs: 1, lr: 0.1}]
+)";
+  const std::string e = error_of(text);
+  EXPECT_NE(e.find("1 target"), std::string::npos) << e;
+  std::string ok = text;
+  ok.replace(ok.find("out: 3"), 6, "out: 1");
+  EXPECT_EQ(error_of(ok), "");
+}
+
+}  // namespace
+}  // namespace gcnn::train

@@ -1,0 +1,113 @@
+// Checkpoint files: weights + normalisation metadata, and training state.
+#include "train/checkpoint.h"
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "data/csv.h"
+#include "kernels/error.h"
+#include "layers/models.h"
+#include "layers/safetensors.h"
+
+namespace gcnn::train {
+
+std::string join_floats(const std::vector<float>& values) {
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += fmt::format("{:.9g}", values[i]);
+  }
+  return out;
+}
+
+std::vector<float> split_floats(const std::string& text, const std::string& what) {
+  std::vector<float> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    double v;
+    GCNN_CHECK(parse_finite_double(item, v), "{}: '{}' is not a number", what, item);
+    out.push_back(static_cast<float>(v));
+  }
+  return out;
+}
+
+void save_model(const std::filesystem::path& path, Layer& model, const std::string& config_yaml,
+                const Normalisation& norm) {
+  std::string names;
+  for (std::size_t i = 0; i < norm.target_names.size(); ++i) {
+    if (i > 0) names += ',';
+    names += norm.target_names[i];
+  }
+  write_safetensors(path, state_dict(model),
+                    {{"format", "pt"},
+                     {"gcnn.config", config_yaml},
+                     {"gcnn.targets", names},
+                     {"gcnn.target_mean", join_floats(norm.target_mean)},
+                     {"gcnn.target_std", join_floats(norm.target_std)},
+                     {"gcnn.channel_stats", norm.channel_stats.to_yaml()}});
+}
+
+Normalisation read_normalisation(const std::map<std::string, std::string>& metadata, const std::string& source) {
+  auto get = [&](const std::string& key) -> const std::string& {
+    auto it = metadata.find(key);
+    GCNN_CHECK(it != metadata.end(), "{}: not a gcnn checkpoint (metadata '{}' missing)", source, key);
+    return it->second;
+  };
+  Normalisation n;
+  std::stringstream ss(get("gcnn.targets"));
+  for (std::string item; std::getline(ss, item, ',');) n.target_names.push_back(item);
+  n.target_mean = split_floats(get("gcnn.target_mean"), source + " gcnn.target_mean");
+  n.target_std = split_floats(get("gcnn.target_std"), source + " gcnn.target_std");
+  GCNN_CHECK(n.target_mean.size() == n.target_names.size() && n.target_std.size() == n.target_names.size(),
+             "{}: target metadata sizes disagree", source);
+  n.channel_stats = ChannelStats::from_yaml(get("gcnn.channel_stats"), source + " gcnn.channel_stats");
+  return n;
+}
+
+LoadReport load_body_weights(Layer& model, const std::filesystem::path& path) {
+  Safetensors st = read_safetensors(path);
+  std::map<std::string, Tensor> body;
+  std::vector<std::string> head;
+  for (auto& [name, t] : st.tensors) {
+    if (is_head_parameter(name)) head.push_back(name);
+    else body[name] = t;
+  }
+  LoadReport report = load_state_dict(model, body, path.string());
+  report.unexpected.insert(report.unexpected.end(), head.begin(), head.end());
+  return report;
+}
+
+void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const Progress& progress) {
+  std::map<std::string, Tensor> tensors;
+  for (const auto& [name, buf] : sgd.state()) tensors["momentum." + name] = buf;
+  write_safetensors(path, tensors,
+                    {{"gcnn.epochs_done", std::to_string(progress.epochs_done)},
+                     {"gcnn.global_step", std::to_string(progress.global_step)},
+                     {"gcnn.best_val_rmse", fmt::format("{:.17g}", progress.best_val_rmse)}});
+}
+
+Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd) {
+  Safetensors st = read_safetensors(path);
+  std::map<std::string, Tensor> buffers;
+  for (auto& [name, t] : st.tensors) {
+    GCNN_CHECK(name.starts_with("momentum."), "{}: unexpected tensor '{}'", path.string(), name);
+    buffers[name.substr(9)] = t;
+  }
+  sgd.load_state(buffers, path.string());
+  Progress p;
+  auto get = [&](const std::string& key) {
+    auto it = st.metadata.find(key);
+    GCNN_CHECK(it != st.metadata.end(), "{}: metadata '{}' missing", path.string(), key);
+    double v;
+    GCNN_CHECK(parse_finite_double(it->second, v), "{}: metadata '{}' = '{}' is not a number", path.string(), key,
+               it->second);
+    return v;
+  };
+  p.epochs_done = static_cast<int>(get("gcnn.epochs_done"));
+  p.global_step = static_cast<std::int64_t>(get("gcnn.global_step"));
+  p.best_val_rmse = get("gcnn.best_val_rmse");
+  return p;
+}
+
+}  // namespace gcnn::train

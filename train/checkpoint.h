@@ -1,0 +1,50 @@
+// Checkpoints: model weights as safetensors (torchvision names) whose
+// __metadata__ carries what inference needs: the resolved config
+// ("gcnn.config", YAML), target names, the training split's target mean/std
+// and image channel statistics. Training state (momentum buffers, epoch,
+// step, best RMSE) goes to a separate .state file in the same format.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/normalize.h"
+#include "layers/layer.h"
+#include "optim/sgd.h"
+
+namespace gcnn::train {
+
+struct Normalisation {
+  std::vector<std::string> target_names;
+  std::vector<float> target_mean;
+  std::vector<float> target_std;
+  ChannelStats channel_stats;
+};
+
+struct Progress {
+  int epochs_done = 0;
+  std::int64_t global_step = 0;
+  double best_val_rmse = -1;  // < 0: none yet
+};
+
+void save_model(const std::filesystem::path& path, Layer& model, const std::string& config_yaml,
+                const Normalisation& norm);
+// Reads the normalisation and config stored by save_model.
+Normalisation read_normalisation(const std::map<std::string, std::string>& metadata, const std::string& source);
+
+// Loads pretrained body weights (torchvision names, e.g. a converted
+// ImageNet ResNet) into model: tensors of the file's head ("fc.", "head.") are
+// skipped, shape mismatches throw naming the tensor; the report lists what
+// the model kept from its own initialisation (missing) and what the file had
+// that the model has not (unexpected, head tensors included).
+LoadReport load_body_weights(Layer& model, const std::filesystem::path& path);
+
+void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const Progress& progress);
+Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd);
+
+std::string join_floats(const std::vector<float>& values);
+std::vector<float> split_floats(const std::string& text, const std::string& what);
+
+}  // namespace gcnn::train

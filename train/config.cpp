@@ -1,0 +1,328 @@
+// Experiment YAML parsing and validation (see config.h).
+#include "train/config.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "kernels/error.h"
+#include "kernels/ops/loss.h"
+#include "layers/options.h"
+#include "layers/registry.h"
+
+namespace gcnn::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_index(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// Applies "a.b.0.c=value" to root; returns the dotted key as Options names it ("a.b[0].c").
+std::string apply_override(YAML::Node& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  GCNN_CHECK(eq != std::string::npos && eq > 0, "--set '{}': expected key.path=value", assignment);
+  const std::string path = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    GCNN_FAIL("--set '{}': value is not valid YAML: {}", assignment, e.msg);
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string part; std::getline(ss, part, '.');) {
+    GCNN_CHECK(!part.empty(), "--set '{}': empty key in '{}'", assignment, path);
+    parts.push_back(part);
+  }
+  std::string dotted;
+  YAML::Node cur;
+  cur.reset(root);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    const bool last = i + 1 == parts.size();
+    if (cur.IsSequence()) {
+      GCNN_CHECK(is_index(part) && std::stoul(part) < cur.size(), "--set '{}': '{}' is a list of {} items; '{}' is not an index into it",
+                 assignment, dotted, cur.size(), part);
+      dotted += "[" + part + "]";
+      if (last) {
+        cur[std::stoul(part)] = value;
+      } else {
+        YAML::Node next = cur[std::stoul(part)];
+        cur.reset(next);
+      }
+      continue;
+    }
+    GCNN_CHECK(cur.IsMap() || cur.IsNull(), "--set '{}': '{}' is not a map", assignment, dotted);
+    dotted += (dotted.empty() ? "" : ".") + part;
+    if (last) {
+      cur[part] = value;
+    } else {
+      if (!cur[part].IsDefined() || cur[part].IsNull()) cur[part] = YAML::Node(YAML::NodeType::Map);
+      YAML::Node next = cur[part];
+      cur.reset(next);
+    }
+  }
+  return dotted;
+}
+
+fs::path resolve_path(const fs::path& base, const std::string& value) {
+  fs::path p(value);
+  return p.is_absolute() ? p : fs::absolute(base / p).lexically_normal();
+}
+
+void parse_data(Options o, DataConfig& d, const fs::path& base, YAML::Node resolved) {
+  if (o.has("synthetic")) {
+    Options s = o.child("synthetic");
+    d.synthetic.enabled = true;
+    d.synthetic.n = static_cast<std::size_t>(s.get<std::int64_t>("n", 1000));
+    d.synthetic.size = s.get<int>("size", 64);
+    d.synthetic.seed = static_cast<std::uint64_t>(s.get<std::int64_t>("seed", 1));
+    if (d.synthetic.n < 20) s.fail("n", "must be at least 20");
+    if (d.synthetic.size < 8 || d.synthetic.size > 512) s.fail("size", "must be in [8, 512]");
+    s.finish();
+  }
+  if (!d.synthetic.enabled || o.has("catalog")) {
+    d.catalog = resolve_path(base, o.require<std::string>("catalog"));
+    if (!fs::is_regular_file(d.catalog)) o.fail("catalog", fmt::format("names a missing file {}", d.catalog.string()));
+    resolved["catalog"] = d.catalog.string();
+    d.images = resolve_path(base, o.require<std::string>("images"));
+    if (!fs::is_directory(d.images)) o.fail("images", fmt::format("names a missing folder {}", d.images.string()));
+    resolved["images"] = d.images.string();
+    if (d.synthetic.enabled) o.fail("synthetic", "give either synthetic or catalog/images, not both");
+  }
+  d.id_column = o.get<std::string>("id_column", d.id_column);
+  d.targets = o.get<std::vector<std::string>>("targets", d.targets);
+  if (d.targets.empty()) o.fail("targets", "must name at least one target column");
+  d.image_size = o.get<int>("image_size", d.image_size);
+  if (d.image_size < 8 || d.image_size > 1024) o.fail("image_size", "must be in [8, 1024]");
+  d.val_fraction = o.get<double>("val_fraction", d.val_fraction);
+  if (!(d.val_fraction > 0 && d.val_fraction < 1)) o.fail("val_fraction", "must be in (0, 1)");
+  d.split_seed = static_cast<std::uint64_t>(o.get<std::int64_t>("split_seed", 0));
+  d.batch_size = o.get<int>("batch_size", d.batch_size);
+  if (d.batch_size < 2) o.fail("batch_size", "must be at least 2 (batch normalisation needs it)");
+  d.workers = o.get<int>("workers", d.workers);
+  if (d.workers < 0) o.fail("workers", "must be >= 0");
+  d.dihedral = o.get<bool>("dihedral", d.dihedral);
+  d.zoom = o.get<double>("zoom", d.zoom);
+  if (!(d.zoom >= 1.0 && d.zoom <= 2.0)) o.fail("zoom", "must be in [1, 2]");
+  d.rotate = o.get<double>("rotate", 0.0);
+  if (!(d.rotate >= 0.0 && d.rotate <= 180.0)) o.fail("rotate", "must be in [0, 180] degrees");
+  d.normalize_targets = o.get<bool>("normalize_targets", d.normalize_targets);
+  o.finish();
+}
+
+HeadOptions parse_head(Options o, int n_targets) {
+  HeadOptions h;
+  h.kind = o.choice("kind", {"fastai", "linear"}, h.kind);
+  h.hidden = o.get<int>("hidden", h.hidden);
+  if (h.hidden <= 0) o.fail("hidden", "must be > 0");
+  auto dropout = o.get<std::vector<double>>("dropout", {h.dropout1, h.dropout2});
+  if (dropout.size() != 2 || dropout[0] < 0 || dropout[0] >= 1 || dropout[1] < 0 || dropout[1] >= 1)
+    o.fail("dropout", "must be two probabilities in [0, 1), e.g. [0.25, 0.5]");
+  h.dropout1 = static_cast<float>(dropout[0]);
+  h.dropout2 = static_cast<float>(dropout[1]);
+  h.n_targets = n_targets;
+  o.finish();
+  return h;
+}
+
+void parse_model(Options o, ModelConfig& m, const fs::path& base, int n_targets, YAML::Node resolved) {
+  m.preset = o.choice("preset", {"resnet18", "resnet34", "resnet50", "plain_cnn", "layers"}, m.preset);
+  m.file = o.file();
+  if (o.has("init_weights")) {
+    m.init_weights = resolve_path(base, o.require<std::string>("init_weights"));
+    if (!fs::is_regular_file(m.init_weights))
+      o.fail("init_weights", fmt::format("names a missing file {}", m.init_weights.string()));
+    resolved["init_weights"] = m.init_weights.string();
+  }
+  if (m.preset == "layers") {
+    m.layers = o.raw("layers");
+    if (!m.layers.IsSequence() || m.layers.size() == 0) o.fail("layers", "must be a non-empty list of layers");
+  } else if (m.preset == "plain_cnn") {
+    m.plain.channels = o.get<std::vector<int>>("channels", m.plain.channels);
+    for (int c : m.plain.channels)
+      if (c <= 0) o.fail("channels", "must all be > 0");
+    m.plain.head = parse_head(o.child("head"), n_targets);
+  } else {
+    m.resnet.depth = std::stoi(m.preset.substr(6));
+    m.resnet.width = o.get<int>("width", m.resnet.width);
+    if (m.resnet.width <= 0) o.fail("width", "must be > 0");
+    m.resnet.zero_init_residual = o.get<bool>("zero_init_residual", false);
+    m.resnet.head = parse_head(o.child("head"), n_targets);
+  }
+  o.finish();
+}
+
+PhaseConfig parse_phase(Options o) {
+  PhaseConfig p;
+  optim::Schedule& s = p.schedule;
+  const std::string kind =
+      o.choice("schedule", {"constant", "step", "cosine", "sgdr", "one_cycle", "triangular"}, "constant");
+  s.kind = optim::parse_schedule_kind(kind);
+  s.lr = o.require<double>("lr");
+  if (!(s.lr > 0)) o.fail("lr", "must be > 0");
+  s.momentum = o.get<double>("momentum", s.momentum);
+  if (!(s.momentum >= 0 && s.momentum < 1)) o.fail("momentum", "must be in [0, 1)");
+  s.warmup_epochs = o.get<double>("warmup_epochs", 0.0);
+  if (s.warmup_epochs < 0) o.fail("warmup_epochs", "must be >= 0");
+  p.freeze_body = o.get<bool>("freeze_body", false);
+  p.train_bn = o.get<bool>("train_bn", true);
+  p.body_lr_mult = o.get<double>("body_lr_mult", 1.0);
+  if (!(p.body_lr_mult >= 0)) o.fail("body_lr_mult", "must be >= 0");
+  int cycles_epochs = 0;
+  switch (s.kind) {
+    case optim::ScheduleKind::Constant: break;
+    case optim::ScheduleKind::Step:
+      s.milestones = o.require<std::vector<double>>("milestones");
+      s.gamma = o.get<double>("gamma", s.gamma);
+      break;
+    case optim::ScheduleKind::Cosine:
+      s.min_lr = o.get<double>("min_lr", 0.0);
+      break;
+    case optim::ScheduleKind::Sgdr: {
+      s.min_lr = o.get<double>("min_lr", 0.0);
+      s.cycle_len = o.get<double>("cycle_len", 1.0);
+      s.cycle_mult = o.get<double>("cycle_mult", 1.0);
+      if (!(s.cycle_len > 0)) o.fail("cycle_len", "must be > 0");
+      if (!(s.cycle_mult >= 1)) o.fail("cycle_mult", "must be >= 1");
+      const int cycles = o.get<int>("cycles", 1);
+      if (cycles < 1) o.fail("cycles", "must be >= 1");
+      const double epochs = optim::sgdr_epochs(s.cycle_len, s.cycle_mult, cycles);
+      if (std::abs(epochs - std::round(epochs)) > 1e-9)
+        o.fail("cycles", fmt::format("give a whole number of epochs ({} cycles make {})", cycles, epochs));
+      cycles_epochs = static_cast<int>(std::round(epochs));
+      break;
+    }
+    case optim::ScheduleKind::OneCycle:
+      s.pct_start = o.get<double>("pct_start", s.pct_start);
+      s.div_factor = o.get<double>("div_factor", s.div_factor);
+      s.final_div = o.get<double>("final_div", s.div_factor * 1e4);
+      s.max_momentum = o.get<double>("max_momentum", s.max_momentum);
+      s.min_momentum = o.get<double>("min_momentum", s.min_momentum);
+      if (!(s.pct_start > 0 && s.pct_start < 1)) o.fail("pct_start", "must be in (0, 1)");
+      if (!(s.div_factor >= 1)) o.fail("div_factor", "must be >= 1");
+      if (!(s.final_div >= 1)) o.fail("final_div", "must be >= 1");
+      break;
+    case optim::ScheduleKind::Triangular:
+      s.base_lr = o.get<double>("base_lr", s.lr / 10);
+      s.half_cycle = o.get<double>("half_cycle", 1.0);
+      if (!(s.base_lr > 0 && s.base_lr <= s.lr)) o.fail("base_lr", "must be in (0, lr]");
+      if (!(s.half_cycle > 0)) o.fail("half_cycle", "must be > 0");
+      break;
+  }
+  if (cycles_epochs > 0) {
+    p.epochs = o.get<int>("epochs", cycles_epochs);
+    if (p.epochs != cycles_epochs)
+      o.fail("epochs", fmt::format("is {} but the SGDR cycles take {} epochs", p.epochs, cycles_epochs));
+  } else {
+    p.epochs = o.require<int>("epochs");
+  }
+  if (p.epochs < 1) o.fail("epochs", "must be >= 1");
+  o.finish();
+  return p;
+}
+
+}  // namespace
+
+int ExperimentConfig::total_epochs() const {
+  int n = 0;
+  for (const auto& p : phases) n += p.epochs;
+  return n;
+}
+
+std::pair<std::size_t, int> ExperimentConfig::phase_of_epoch(int epoch) const {
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    if (epoch < phases[i].epochs) return {i, epoch};
+    epoch -= phases[i].epochs;
+  }
+  GCNN_FAIL("epoch beyond the {} epochs of the phases", total_epochs());
+}
+
+ExperimentConfig parse_config(const std::string& text, const std::string& source, const fs::path& base_dir,
+                              const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    GCNN_FAIL("{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  auto overridden = std::make_shared<std::set<std::string>>();
+  for (const auto& o : overrides) overridden->insert(apply_override(root, o));
+
+  ExperimentConfig c;
+  c.file = source;
+  Options o(root, source, "", overridden);
+  c.name = o.require<std::string>("name");
+  if (c.name.empty() || c.name.find_first_of("/\\") != std::string::npos || c.name == "." || c.name == "..")
+    o.fail("name", "must be a plain folder name (no slashes)");
+  c.seed = static_cast<std::uint64_t>(o.get<std::int64_t>("seed", 0));
+  c.device = o.get<std::string>("device", c.device);
+  c.runs_dir = o.get<std::string>("runs_dir", "runs");
+  c.log_every = o.get<int>("log_every", 0);
+  parse_data(o.child("data"), c.data, base_dir, root["data"]);
+  parse_model(o.child("model"), c.model, base_dir, static_cast<int>(c.data.targets.size()), root["model"]);
+  c.loss = o.get<std::string>("loss", c.loss);
+  try {
+    ops::parse_loss(c.loss);
+  } catch (const Error& e) {
+    o.fail("loss", e.what());
+  }
+  c.huber_delta = o.get<float>("huber_delta", 1.0f);
+  Options opt = o.child("optimizer");
+  c.optimizer.momentum = opt.get<double>("momentum", c.optimizer.momentum);
+  c.optimizer.nesterov = opt.get<bool>("nesterov", false);
+  c.optimizer.weight_decay = opt.get<double>("weight_decay", c.optimizer.weight_decay);
+  if (c.optimizer.weight_decay < 0) opt.fail("weight_decay", "must be >= 0");
+  c.optimizer.decay_all = opt.get<bool>("decay_all", false);
+  opt.finish();
+  for (Options& phase : o.list("phases")) c.phases.push_back(parse_phase(phase));
+  if (c.phases.empty()) o.fail("phases", "must list at least one training phase");
+  if (c.model.preset == "layers")
+    for (const auto& p : c.phases)
+      if (p.freeze_body) o.fail("phases", "freeze_body needs a preset model with a head (resnet*, plain_cnn)");
+  o.finish();
+  // Check a layer-list model now, so its errors come before any work.
+  if (c.model.preset == "layers") build_model(c, static_cast<int>(c.data.targets.size()));
+  c.resolved = root;
+  return c;
+}
+
+ExperimentConfig load_config(const fs::path& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  GCNN_CHECK(in.good(), "cannot read config file {}", path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path.string(), fs::absolute(path).parent_path(), overrides);
+}
+
+std::unique_ptr<Sequential> build_model(const ExperimentConfig& c, int n_targets) {
+  const ModelConfig& m = c.model;
+  if (m.preset == "plain_cnn") {
+    PlainCnnOptions o = m.plain;
+    o.head.n_targets = n_targets;
+    return make_plain_cnn(o, c.seed);
+  }
+  if (m.preset == "layers") {
+    std::vector<Options> items;
+    for (std::size_t i = 0; i < m.layers.size(); ++i)
+      items.emplace_back(m.layers[i], m.file, fmt::format("model.layers[{}]", i));
+    const Shape in{2, 3, c.data.image_size, c.data.image_size};
+    auto net = make_layer_list(items, in);
+    const Shape out = net->output_shape(in);
+    GCNN_CHECK(out == (Shape{2, n_targets}), "{}: model.layers ends with output {} but the data has {} target(s): "
+               "end with a linear layer of out: {}", m.file, shape_str(out), n_targets, n_targets);
+    net->reset_parameters(c.seed);
+    net->needs_input_grad = false;
+    return net;
+  }
+  ResNetOptions o = m.resnet;
+  o.head.n_targets = n_targets;
+  return make_resnet(o, c.seed);
+}
+
+}  // namespace gcnn::train

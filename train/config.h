@@ -1,0 +1,99 @@
+// Experiment configuration: the typed form of a YAML experiment file (data,
+// model, loss, optimizer, training phases, output), parsed with every error
+// naming file, line and key, after applying --set key.path=value overrides.
+// Relative paths are resolved against the config file's folder.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "layers/models.h"
+#include "optim/schedule.h"
+
+namespace gcnn::train {
+
+struct SyntheticDataConfig {
+  bool enabled = false;
+  std::size_t n = 1000;       // galaxies generated (into <run dir>/synthetic unless `dir` is set)
+  int size = 64;              // rendered cutout side, px
+  std::uint64_t seed = 1;
+};
+
+struct DataConfig {
+  SyntheticDataConfig synthetic;
+  std::filesystem::path catalog;     // CSV with id_column and targets
+  std::filesystem::path images;      // folder of <id>.jpg
+  std::string id_column = "objID";
+  std::vector<std::string> targets{"oh_p50"};
+  int image_size = 128;              // network input side
+  double val_fraction = 0.2;
+  std::uint64_t split_seed = 0;
+  int batch_size = 32;
+  int workers = 2;
+  // augmentation (training only)
+  bool dihedral = true;              // one of the 8 rotations/reflections of the square
+  double zoom = 1.0;                 // random zoom in [1, zoom] (1: none; the paper used 1.1)
+  double rotate = 0.0;               // random rotation in [-rotate, rotate] degrees
+  bool normalize_targets = true;     // train on standardised targets
+};
+
+struct ModelConfig {
+  std::string preset = "resnet18";   // resnet18|resnet34|resnet50|plain_cnn|layers
+  ResNetOptions resnet;
+  PlainCnnOptions plain;
+  YAML::Node layers;                 // preset "layers": the YAML list
+  std::string file;                  // config file, for messages about layers
+  std::filesystem::path init_weights;  // optional pretrained body (torchvision names)
+};
+
+struct OptimizerConfig {
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 1e-4;
+  bool decay_all = false;            // also decay BN parameters and biases
+};
+
+struct PhaseConfig {
+  int epochs = 1;
+  optim::Schedule schedule;
+  bool freeze_body = false;
+  bool train_bn = true;              // frozen body keeps training its BN layers (fastai's train_bn)
+  double body_lr_mult = 1.0;         // fastai differential learning rates: body lr = lr * body_lr_mult
+};
+
+struct ExperimentConfig {
+  std::filesystem::path file;        // the YAML file
+  std::string name = "experiment";
+  std::uint64_t seed = 0;
+  std::string device = "auto";
+  DataConfig data;
+  ModelConfig model;
+  std::string loss = "rmse";
+  float huber_delta = 1.0f;
+  OptimizerConfig optimizer;
+  std::vector<PhaseConfig> phases;
+  std::filesystem::path runs_dir = "runs";
+  int log_every = 0;                 // also print a plain line every N steps (0: per epoch only)
+  YAML::Node resolved;               // the tree with overrides applied and paths made absolute
+
+  int total_epochs() const;
+  // (phase index, epoch within phase) of a global epoch.
+  std::pair<std::size_t, int> phase_of_epoch(int epoch) const;
+  std::filesystem::path run_dir() const { return runs_dir / name; }
+};
+
+// Parses text (source names the file in messages; relative paths resolve
+// against base_dir). overrides are "key.path=value" strings applied to the
+// tree first; values are parsed as YAML scalars or flow collections.
+ExperimentConfig parse_config(const std::string& text, const std::string& source,
+                              const std::filesystem::path& base_dir, const std::vector<std::string>& overrides = {});
+// Reads a file; a missing file is an error naming it.
+ExperimentConfig load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
+// Builds the model a config describes (initialised from seed).
+std::unique_ptr<Sequential> build_model(const ExperimentConfig& config, int n_targets);
+
+}  // namespace gcnn::train

@@ -1,0 +1,61 @@
+// The data of an experiment as the trainer sees it: the dataset (catalog +
+// decoded images; synthetic galaxies are generated into the run folder first),
+// a deterministic train/validation split (written to split.csv), a training
+// loader (augmented, shuffled by seed and epoch) and a validation loader (plain
+// resize, catalog order), the training split's target mean/std and image
+// channel statistics, stored with every checkpoint for predict.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "data/normalize.h"
+#include "train/config.h"
+
+namespace gcnn::train {
+
+class ExperimentData {
+ public:
+  // device: where batches go; on CUDA the augmentation warp runs there.
+  ExperimentData(const ExperimentConfig& config, const std::filesystem::path& run_dir, Device device);
+
+  std::size_t train_size() const { return train_->size(); }
+  std::size_t val_size() const { return val_->size(); }
+  DataLoader& train_loader() { return *train_; }
+  DataLoader& val_loader() { return *val_; }
+
+  std::vector<std::string> target_names;
+  std::vector<float> target_mean;  // of the training split, per target
+  std::vector<float> target_std;
+  ChannelStats channel_stats;
+  std::vector<float> val_targets;  // [val_size, T] row-major, physical units, validation order
+
+ private:
+  Dataset dataset_;
+  std::unique_ptr<DataLoader> train_, val_;
+};
+
+// Batches of every image of a catalog in catalog order, without augmentation,
+// at `size` px normalised with stats (predict). has_targets() is false when
+// the catalog lacks a target column (its batches then have no targets).
+class CatalogBatches {
+ public:
+  CatalogBatches(const std::filesystem::path& catalog, const std::filesystem::path& images,
+                 const std::string& id_column, const std::vector<std::string>& targets, int size,
+                 const ChannelStats& stats, int batch_size);
+  bool next(Batch& batch) { return loader_->next(batch); }
+  Tensor images_on(const Batch& batch, Device device) const { return loader_->images_on(batch, device); }
+  std::size_t size() const { return dataset_.size(); }
+  bool has_targets() const { return has_targets_; }
+
+ private:
+  Dataset dataset_;
+  bool has_targets_ = false;
+  std::unique_ptr<DataLoader> loader_;
+};
+
+}  // namespace gcnn::train

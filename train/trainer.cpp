@@ -1,0 +1,294 @@
+// The training loop (see trainer.h).
+#include "train/trainer.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "data/csv.h"
+#include "kernels/error.h"
+#include "kernels/ops/loss.h"
+#include "layers/safetensors.h"
+#include "optim/sgd.h"
+#include "train/checkpoint.h"
+#include "train/data.h"
+
+namespace gcnn::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+const char* kMetricsHeader = "epoch,step,lr,momentum,train_loss,val_rmse,val_nmad,images_per_s,seconds\n";
+
+std::string format_duration(double s) {
+  const int total = static_cast<int>(s + 0.5);
+  return fmt::format("{}:{:02d}", total / 60, total % 60);
+}
+
+// Parameter groups: body (frozen by freeze_body), body_norm (BN of the body:
+// trainable while frozen when train_bn), head.
+std::vector<optim::ParamGroup> make_groups(Layer& model) {
+  std::vector<optim::ParamGroup> groups{{"body", {}}, {"body_norm", {}}, {"head", {}}};
+  for (auto& p : named_parameters(model)) {
+    if (is_head_parameter(p.name)) groups[2].params.push_back(p);
+    else if (p.param->norm) groups[1].params.push_back(p);
+    else groups[0].params.push_back(p);
+  }
+  return groups;
+}
+
+// Standardises the targets of a batch in place and moves it to device.
+Tensor prepare_targets(const Tensor& targets, const ExperimentData& data, bool normalize, Device device) {
+  std::vector<float> t = targets.to_vector();
+  const std::size_t T = data.target_names.size();
+  if (normalize)
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = (t[i] - data.target_mean[i % T]) / data.target_std[i % T];
+  return Tensor::from_vector(targets.shape(), t, device);
+}
+
+struct Validation {
+  double rmse = 0, nmad = 0;
+};
+
+Validation validate(Sequential& model, ExperimentData& data, const ExperimentConfig& config, Device device) {
+  const std::size_t T = data.target_names.size();
+  std::vector<float> pred, truth;
+  data.val_loader().start_epoch(0);
+  Batch batch;
+  while (data.val_loader().next(batch)) {
+    Tensor y = model.forward(data.val_loader().images_on(batch, device), false);
+    std::vector<float> p = y.to_vector();
+    std::vector<float> t = batch.targets.to_vector();
+    for (std::size_t i = 0; i < p.size(); i += T) {
+      float v = p[i];
+      if (config.data.normalize_targets) v = v * data.target_std[0] + data.target_mean[0];
+      pred.push_back(v);
+      truth.push_back(t[i]);
+    }
+  }
+  return {rmse(pred, truth), nmad(pred, truth)};
+}
+
+// Keeps only the metrics.csv rows of epochs < epochs_done (resume after a crash mid-epoch).
+std::string metrics_prefix(const fs::path& path, int epochs_done) {
+  std::string out = kMetricsHeader;
+  if (!fs::exists(path)) return out;
+  CsvTable table = read_csv(path);
+  const int epoch_col = table.require_column("epoch");
+  for (const auto& row : table.rows) {
+    double e;
+    if (parse_finite_double(row.fields[epoch_col], e) && e <= epochs_done) out += csv_line(row.fields);
+  }
+  return out;
+}
+
+std::string dump_yaml(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : tty_(enabled && isatty(fileno(stdout))) {}
+  void update(int epoch, int epochs, std::int64_t step, std::int64_t steps, double loss, double images_per_s,
+              double eta) {
+    if (!tty_) return;
+    const int width = 24;
+    const int filled = static_cast<int>(width * (step + 1) / std::max<std::int64_t>(1, steps));
+    fmt::print("\repoch {}/{} [{}{}] {}/{} loss {:.4f} {:.0f} img/s ETA {}   ", epoch, epochs,
+               std::string(static_cast<std::size_t>(filled), '#'), std::string(static_cast<std::size_t>(width - filled), ' '),
+               step + 1, steps, loss, images_per_s, format_duration(eta));
+    std::fflush(stdout);
+  }
+  void clear() {
+    if (tty_) fmt::print("\r{:100}\r", "");
+  }
+
+ private:
+  bool tty_;
+};
+
+}  // namespace
+
+double rmse(const std::vector<float>& pred, const std::vector<float>& truth) {
+  GCNN_CHECK(pred.size() == truth.size() && !pred.empty(), "rmse: {} predictions for {} truths", pred.size(),
+             truth.size());
+  double sum = 0;
+  for (std::size_t i = 0; i < pred.size(); ++i) sum += (static_cast<double>(pred[i]) - truth[i]) * (static_cast<double>(pred[i]) - truth[i]);
+  return std::sqrt(sum / static_cast<double>(pred.size()));
+}
+
+double nmad(const std::vector<float>& pred, const std::vector<float>& truth) {
+  GCNN_CHECK(pred.size() == truth.size() && !pred.empty(), "nmad: {} predictions for {} truths", pred.size(),
+             truth.size());
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  std::vector<double> d(pred.size());
+  for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<double>(pred[i]) - truth[i];
+  const double m = median(d);
+  for (double& v : d) v = std::abs(v - m);
+  return 1.4826 * median(d);
+}
+
+TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions& options) {
+  const Clock::time_point start = Clock::now();
+  const Device device = parse_device(config.device);
+  const fs::path run_dir = config.run_dir();
+  fs::create_directories(run_dir);
+  const fs::path metrics_path = run_dir / "metrics.csv", last_path = run_dir / "last.safetensors",
+                 state_path = run_dir / "last.state", best_path = run_dir / "best.safetensors";
+  const std::string config_yaml = dump_yaml(config.resolved);
+
+  auto data = std::make_unique<ExperimentData>(config, run_dir, device);
+  const int T = static_cast<int>(data->target_names.size());
+  auto model = build_model(config, T);
+  if (!config.model.init_weights.empty() && !options.resume) {
+    LoadReport report = load_body_weights(*model, config.model.init_weights);
+    fmt::print("init weights {}: loaded {} tensors; kept initialised (missing from the file): {}; not used: {}\n",
+               config.model.init_weights.string(), report.loaded,
+               report.missing.empty() ? "none" : fmt::format("{}", fmt::join(report.missing, ", ")),
+               report.unexpected.empty() ? "none" : fmt::format("{}", fmt::join(report.unexpected, ", ")));
+  }
+  move_to(*model, device);
+
+  optim::SgdOptions sgd_options{config.optimizer.weight_decay, config.optimizer.nesterov, config.optimizer.decay_all};
+  optim::Sgd sgd(make_groups(*model), sgd_options);
+  Normalisation norm{data->target_names, data->target_mean, data->target_std, data->channel_stats};
+
+  Progress progress;
+  if (options.resume) {
+    GCNN_CHECK(fs::exists(state_path) && fs::exists(last_path), "--resume {}: no last.state / last.safetensors there",
+               run_dir.string());
+    Safetensors weights = read_safetensors(last_path);
+    LoadReport report = load_state_dict(*model, weights.tensors, last_path.string());
+    GCNN_CHECK(report.missing.empty() && report.unexpected.empty(),
+               "{}: does not match the model (missing: {}; unexpected: {})", last_path.string(),
+               fmt::join(report.missing, ", "), fmt::join(report.unexpected, ", "));
+    progress = load_state(state_path, sgd);
+    fmt::print("resuming {} after epoch {} (step {})\n", run_dir.string(), progress.epochs_done, progress.global_step);
+  }
+  write_file_atomic(run_dir / "config.yaml", config_yaml);
+  std::string metrics = metrics_prefix(metrics_path, options.resume ? progress.epochs_done : 0);
+  write_file_atomic(metrics_path, metrics);
+
+  const ops::LossKind loss_kind = ops::parse_loss(config.loss);
+  const auto steps_per_epoch = static_cast<std::int64_t>(data->train_loader().batches_per_epoch());
+  const int total_epochs = config.total_epochs();
+  fmt::print("{}: {} train / {} validation images, {} steps per epoch, {} epochs, device {}\n", config.name,
+             data->train_size(), data->val_size(), steps_per_epoch, total_epochs, device.str());
+
+  // Baseline: predict the training mean of the first target for every validation galaxy.
+  std::vector<float> val_truth;
+  for (std::size_t i = 0; i < data->val_targets.size(); i += static_cast<std::size_t>(T)) val_truth.push_back(data->val_targets[i]);
+  const double baseline = rmse(std::vector<float>(val_truth.size(), data->target_mean[0]), val_truth);
+
+  TrainResult result;
+  result.run_dir = run_dir;
+  result.baseline_val_rmse = baseline;
+  result.best_val_rmse = progress.best_val_rmse;
+  ProgressBar bar(options.progress);
+  double train_seconds = 0;
+  std::int64_t train_images = 0;
+  int epochs_this_run = 0;
+
+  for (int epoch = progress.epochs_done; epoch < total_epochs; ++epoch) {
+    if (options.stop_after_epochs >= 0 && epochs_this_run >= options.stop_after_epochs) break;
+    const auto [phase_index, epoch_in_phase] = config.phase_of_epoch(epoch);
+    const PhaseConfig& phase = config.phases[phase_index];
+    sgd.group("body").frozen = phase.freeze_body;
+    sgd.group("body_norm").frozen = phase.freeze_body && !phase.train_bn;
+    sgd.group("body").lr_mult = phase.body_lr_mult;
+    sgd.group("body_norm").lr_mult = phase.body_lr_mult;
+    const std::int64_t phase_steps = steps_per_epoch * phase.epochs;
+
+    const Clock::time_point epoch_start = Clock::now();
+    data->train_loader().start_epoch(static_cast<std::uint64_t>(epoch));
+    double loss_sum = 0;
+    std::int64_t step_in_epoch = 0, images = 0;
+    optim::ScheduleValue sv;
+    Batch batch;
+    while (data->train_loader().next(batch)) {
+      const std::int64_t step_in_phase = epoch_in_phase * steps_per_epoch + step_in_epoch;
+      sv = optim::schedule_at(phase.schedule, step_in_phase, steps_per_epoch, phase_steps);
+      model->set_seed(derive_seed(config.seed, static_cast<std::uint64_t>(progress.global_step)));
+      Tensor x = data->train_loader().images_on(batch, device);
+      Tensor target = prepare_targets(batch.targets, *data, config.data.normalize_targets, device);
+      Tensor pred = model->forward(x, true);
+      const float loss = ops::loss_forward(loss_kind, pred, target, config.huber_delta);
+      if (!std::isfinite(loss)) {
+        bar.clear();
+        GCNN_FAIL("training stopped: the {} loss became {} at epoch {} step {} (lr {:.3g}); the last good checkpoint "
+                  "{} (after epoch {}) is left intact. Try a lower learning rate.",
+                  config.loss, loss, epoch + 1, step_in_epoch + 1, sv.lr,
+                  fs::exists(last_path) ? last_path.string() : std::string("(none yet)"), progress.epochs_done);
+      }
+      Tensor dpred = Tensor::empty(pred.shape(), device);
+      ops::loss_backward(loss_kind, pred, target, dpred, config.huber_delta);
+      model->backward(dpred);
+      sgd.step(sv.lr, sv.momentum);
+      loss_sum += loss;
+      images += static_cast<std::int64_t>(batch.ids.size());
+      ++step_in_epoch;
+      ++progress.global_step;
+      const double elapsed = seconds_since(epoch_start);
+      bar.update(epoch + 1, total_epochs, step_in_epoch - 1, steps_per_epoch, loss_sum / static_cast<double>(step_in_epoch),
+                 static_cast<double>(images) / elapsed,
+                 elapsed / static_cast<double>(step_in_epoch) * static_cast<double>(steps_per_epoch - step_in_epoch));
+      if (config.log_every > 0 && progress.global_step % config.log_every == 0 && !isatty(fileno(stdout)))
+        fmt::print("  step {} loss {:.4f} lr {:.3g}\n", progress.global_step, loss, sv.lr);
+    }
+    GCNN_CHECK(step_in_epoch > 0, "epoch {}: the training split gave no batch", epoch + 1);
+    const double epoch_train_seconds = seconds_since(epoch_start);
+    train_seconds += epoch_train_seconds;
+    train_images += images;
+    const Validation val = validate(*model, *data, config, device);
+    const double epoch_seconds = seconds_since(epoch_start);
+    const double images_per_s = static_cast<double>(images) / epoch_train_seconds;
+    const double train_loss = loss_sum / static_cast<double>(step_in_epoch);
+    bar.clear();
+
+    progress.epochs_done = epoch + 1;
+    save_model(last_path, *model, config_yaml, norm);
+    const bool best = progress.best_val_rmse < 0 || val.rmse < progress.best_val_rmse;
+    if (best) {
+      progress.best_val_rmse = val.rmse;
+      save_model(best_path, *model, config_yaml, norm);
+    }
+    save_state(state_path, sgd, progress);
+    metrics += csv_line({std::to_string(epoch + 1), std::to_string(progress.global_step), fmt::format("{:.6g}", sv.lr),
+                         fmt::format("{:.4g}", sv.momentum), fmt::format("{:.6f}", train_loss),
+                         fmt::format("{:.6f}", val.rmse), fmt::format("{:.6f}", val.nmad),
+                         fmt::format("{:.1f}", images_per_s), fmt::format("{:.2f}", epoch_seconds)});
+    write_file_atomic(metrics_path, metrics);
+    fmt::print("epoch {:>3}/{} phase {} lr {:.3g} train_loss {:.4f} val_rmse {:.4f} val_nmad {:.4f} {:.0f} img/s "
+               "{:.1f} s{}\n",
+               epoch + 1, total_epochs, phase_index + 1, sv.lr, train_loss, val.rmse, val.nmad, images_per_s,
+               epoch_seconds, best ? " *" : "");
+    std::fflush(stdout);
+    result.final_val_rmse = val.rmse;
+    result.final_val_nmad = val.nmad;
+    ++epochs_this_run;
+  }
+  result.epochs_done = progress.epochs_done;
+  result.epochs_run = epochs_this_run;
+  result.best_val_rmse = progress.best_val_rmse;
+  result.seconds = seconds_since(start);
+  result.train_images_per_s = train_seconds > 0 ? static_cast<double>(train_images) / train_seconds : 0;
+  return result;
+}
+
+}  // namespace gcnn::train

@@ -1,0 +1,48 @@
+// Training loop: phases of epochs with per-phase schedules, body freezing and
+// differential rates; per-epoch validation (RMSE and NMAD in physical units of
+// the first target), metrics.csv, last/best checkpoints written atomically,
+// exact resume on the CPU, and a clean stop when the loss is not finite.
+//
+// Run folder <runs_dir>/<name>/:
+//   config.yaml        the resolved configuration (overrides applied, absolute paths)
+//   metrics.csv        epoch,step,lr,momentum,train_loss,val_rmse,val_nmad,images_per_s,seconds
+//   last.safetensors   model weights after the last finished epoch (+ metadata, see checkpoint.h)
+//   last.state         optimizer momentum + progress (epoch, step, best RMSE) as safetensors
+//   best.safetensors   weights of the epoch with the lowest validation RMSE
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "train/config.h"
+
+namespace gcnn::train {
+
+struct TrainOptions {
+  bool resume = false;          // continue from the run folder's last.state
+  bool progress = true;         // progress bar when stdout is a terminal
+  int stop_after_epochs = -1;   // stop after this many epochs of this invocation (tests: interrupt a run)
+};
+
+struct TrainResult {
+  int epochs_done = 0;           // in total, including epochs before a resume
+  int epochs_run = 0;            // by this call
+  double final_val_rmse = 0;     // of the last epoch this call ran
+  double final_val_nmad = 0;
+  double best_val_rmse = 0;
+  double baseline_val_rmse = 0;  // predicting the training mean
+  double seconds = 0;
+  double train_images_per_s = 0;
+  std::filesystem::path run_dir;
+};
+
+// Runs (or resumes) the experiment. Throws gcnn::Error on a non-finite loss,
+// after leaving the last good checkpoint untouched.
+TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions& options);
+
+// Validation metrics of predictions against truths (same length).
+double rmse(const std::vector<float>& pred, const std::vector<float>& truth);
+// Normalised median absolute deviation of the residuals: 1.4826 * median(|d - median(d)|).
+double nmad(const std::vector<float>& pred, const std::vector<float>& truth);
+
+}  // namespace gcnn::train
