@@ -8,19 +8,12 @@
 
 #include "kernels/cuda/emulation/control.h"
 #include "tests/support/small_network_step.h"
+#include "tests/support/test_support.h"
 
 namespace gcnn {
 namespace {
 
-double relative_error(const Tensor& out, const Tensor& ref) {
-  auto o = out.to_vector(), r = ref.to_vector();
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < o.size(); ++i) {
-    num += (static_cast<double>(o[i]) - r[i]) * (static_cast<double>(o[i]) - r[i]);
-    den += static_cast<double>(r[i]) * r[i];
-  }
-  return std::isnan(num) ? INFINITY : std::sqrt(num / (den > 0 ? den : 1));
-}
+using test::relative_error;
 
 TEST(BackendAgreement, SmallNetworkTrainingStepsMatchTheCpu) {
   const int n = 3, channels = 3, size = 9, width = 5, targets = 2;

@@ -8,36 +8,19 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 #include "kernels/cuda/emulation/control.h"
 #include "kernels/ops/activation.h"
 #include "kernels/ops/reduction.h"
 #include "kernels/reference/activation.h"
 #include "kernels/reference/reduction.h"
+#include "tests/support/test_support.h"
 
 namespace gcnn {
 namespace {
 
-Tensor random_cpu(const Shape& shape, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  Tensor t = Tensor::empty(shape);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
-}
-
-double relative_error(const Tensor& out, const Tensor& ref) {
-  auto o = out.to_vector(), r = ref.to_vector();
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < o.size(); ++i) {
-    double d = static_cast<double>(o[i]) - r[i];
-    num += d * d;
-    den += static_cast<double>(r[i]) * r[i];
-  }
-  if (std::isnan(num)) return INFINITY;
-  return den == 0 ? std::sqrt(num) : std::sqrt(num / den);
-}
+using test::relative_error;
+Tensor random_cpu(const Shape& shape, unsigned seed) { return test::random_tensor(shape, seed); }
 
 struct ScheduleGuard {
   explicit ScheduleGuard(emu::Schedule s) : saved(emu::schedule()) { emu::set_schedule(s); }

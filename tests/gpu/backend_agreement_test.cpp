@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 #include "kernels/device.h"
 #include "kernels/ops/batchnorm.h"
@@ -12,27 +11,14 @@
 #include "kernels/ops/loss.h"
 #include "kernels/ops/pooling.h"
 #include "tests/support/small_network_step.h"
+#include "tests/support/test_support.h"
 
 namespace gcnn {
 namespace {
 
-double relative_error(const Tensor& out, const Tensor& ref) {
-  auto o = out.to_vector(), r = ref.to_vector();
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < o.size(); ++i) {
-    num += (static_cast<double>(o[i]) - r[i]) * (static_cast<double>(o[i]) - r[i]);
-    den += static_cast<double>(r[i]) * r[i];
-  }
-  return std::isnan(num) ? INFINITY : std::sqrt(num / (den > 0 ? den : 1));
-}
+using test::relative_error;
 
-Tensor random(const Shape& shape, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist;
-  std::vector<float> v(static_cast<std::size_t>(shape_numel(shape)));
-  for (auto& x : v) x = dist(rng);
-  return Tensor::from_vector(shape, v);
-}
+Tensor random(const Shape& shape, unsigned seed) { return test::random_tensor(shape, seed, -2.0f, 2.0f); }
 
 class RealGpuBackend : public ::testing::Test {
  protected:

@@ -3,24 +3,15 @@
 // real CUDA ops must match the CPU backend.
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "kernels/cuda/backend.h"
 #include "kernels/device.h"
 #include "kernels/error.h"
 #include "kernels/ops/activation.h"
 #include "kernels/ops/reduction.h"
+#include "tests/support/test_support.h"
 
 namespace gcnn {
 namespace {
-
-Tensor random_cpu(const Shape& shape, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  Tensor t = Tensor::empty(shape);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
-}
 
 TEST(CudaFallback, AutoUsesTheCpuWhenNoDeviceIsUsable) {
   std::string why = cuda_unavailable_reason();
@@ -49,7 +40,7 @@ class RealGpu : public ::testing::Test {
 };
 
 TEST_F(RealGpu, ReluMatchesCpu) {
-  Tensor x = random_cpu({3, 1001}, 1), dy = random_cpu({3, 1001}, 2);
+  Tensor x = test::random_tensor({3, 1001}, 1), dy = test::random_tensor({3, 1001}, 2);
   Tensor y = Tensor::empty(x.shape()), dx = Tensor::empty(x.shape());
   ops::relu_forward(x, y);
   ops::relu_backward(y, dy, dx);
@@ -61,7 +52,7 @@ TEST_F(RealGpu, ReluMatchesCpu) {
 }
 
 TEST_F(RealGpu, ChannelSumMatchesCpu) {
-  Tensor x = random_cpu({5, 33, 17, 19}, 3);
+  Tensor x = test::random_tensor({5, 33, 17, 19}, 3);
   Tensor cpu_out = Tensor::empty({33}), gpu_out = Tensor::empty({33}, Device::cuda(0));
   ops::channel_sum(x, cpu_out);
   ops::channel_sum(x.to(Device::cuda(0)), gpu_out);
