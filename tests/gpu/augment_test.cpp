@@ -8,6 +8,7 @@
 #include "data/random.h"
 #include "kernels/device.h"
 #include "kernels/ops/augment.h"
+#include "tests/support/test_support.h"
 
 namespace gcnn {
 namespace {
@@ -32,13 +33,7 @@ TEST(GpuAugment, MatchesCpu) {
   Tensor gpu_out = Tensor::empty({batch, 3, out_size, out_size}, gpu);
   ops::augment_images(pack_bytes(pixels.data(), pixels.size(), gpu), in_size, pack_warps(warps, gpu),
                       stats.normalization(), gpu_out);
-  std::vector<float> a = cpu_out.to_vector(), b = gpu_out.to_vector();
-  double diff = 0, norm = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff += (a[i] - b[i]) * (a[i] - b[i]);
-    norm += a[i] * a[i];
-  }
-  EXPECT_LE(std::sqrt(diff / norm), 1e-5);
+  EXPECT_LE(test::relative_error(gpu_out, cpu_out), 1e-5);
 }
 
 }  // namespace
