@@ -84,14 +84,17 @@ ScheduleValue schedule_at(const Schedule& s, std::int64_t step, std::int64_t ste
       GCNN_CHECK(s.pct_start > 0 && s.pct_start < 1, "one_cycle: pct_start {} must be in (0, 1)", s.pct_start);
       const double low = s.lr / s.div_factor;
       const double end = s.lr / s.final_div;
-      const double rise_steps = s.pct_start * static_cast<double>(total_steps);
+      // PyTorch's OneCycleLR: the peak is at step pct_start * total - 1 and the
+      // final rate at the last step; a peak at or before step 0 leaves only the fall.
+      const double peak = s.pct_start * static_cast<double>(total_steps) - 1.0;
+      const double last = static_cast<double>(total_steps - 1);
       const double s_d = static_cast<double>(step);
-      if (s_d < rise_steps) {
-        const double f = s_d / rise_steps;
+      if (peak > 0 && s_d <= peak) {
+        const double f = s_d / peak;
         v.lr = cosine_between(low, s.lr, f);
         v.momentum = cosine_between(s.max_momentum, s.min_momentum, f);
       } else {
-        const double f = (s_d - rise_steps) / (static_cast<double>(total_steps) - rise_steps);
+        const double f = last > peak ? (s_d - peak) / (last - peak) : 1.0;
         v.lr = cosine_between(s.lr, end, f);
         v.momentum = cosine_between(s.min_momentum, s.max_momentum, f);
       }

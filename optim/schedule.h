@@ -28,8 +28,9 @@ struct Schedule {
   // sgdr: first cycle lasts cycle_len epochs, each next one cycle_mult times longer
   double cycle_len = 1.0;
   double cycle_mult = 1.0;
-  // one_cycle: lr rises from lr/div_factor to lr over pct_start of the phase,
-  // then falls to lr/final_div; momentum moves inversely max_momentum <-> min_momentum
+  // one_cycle (PyTorch's OneCycleLR, cosine): lr rises from lr/div_factor to lr
+  // at step pct_start * steps - 1, then falls to lr/final_div at the last step;
+  // momentum moves inversely max_momentum <-> min_momentum
   double pct_start = 0.3;
   double div_factor = 25.0;
   double final_div = 25.0e4;

@@ -57,13 +57,15 @@ TEST(Schedule, SgdrRestartsWithGrowingCycles) {
   EXPECT_NEAR(schedule_at(s, 27, spe, total).lr, 0.0096073597983848, 1e-12);  // (1 + cos(15 pi / 16)) / 2
 }
 
-TEST(Schedule, OneCycleLrAndInverseMomentum) {
+TEST(Schedule, OneCycleFollowsPyTorchsOneCycleLR) {
+  // PyTorch's OneCycleLR: lr peaks at step pct_start * total - 1 and reaches
+  // lr / final_div at the last step (total - 1).
   Schedule s;
   s.kind = ScheduleKind::OneCycle;
   s.lr = 1.0;
   s.div_factor = 25;
   s.final_div = 1e4;
-  s.pct_start = 0.25;  // 2 of 8 steps rising
+  s.pct_start = 0.375;  // peak at step 0.375 * 8 - 1 = 2
   auto v0 = schedule_at(s, 0, 4, 8);
   EXPECT_NEAR(v0.lr, 0.04, 1e-12);
   EXPECT_NEAR(v0.momentum, 0.95, 1e-12);
@@ -73,9 +75,23 @@ TEST(Schedule, OneCycleLrAndInverseMomentum) {
   auto v2 = schedule_at(s, 2, 4, 8);
   EXPECT_NEAR(v2.lr, 1.0, 1e-12);
   EXPECT_NEAR(v2.momentum, 0.85, 1e-12);
-  auto v5 = schedule_at(s, 5, 4, 8);  // halfway down: (1 + 1e-4) / 2
-  EXPECT_NEAR(v5.lr, 0.50005, 1e-12);
-  EXPECT_NEAR(v5.momentum, 0.90, 1e-12);
+  auto v3 = schedule_at(s, 3, 4, 8);  // a fifth of the way down: 1e-4 + (1 - 1e-4) (1 + cos(pi / 5)) / 2
+  EXPECT_NEAR(v3.lr, 0.904518046337755, 1e-12);
+  EXPECT_NEAR(v3.momentum, 0.8595491502812526, 1e-12);
+  auto v7 = schedule_at(s, 7, 4, 8);
+  EXPECT_NEAR(v7.lr, 1e-4, 1e-15);
+  EXPECT_NEAR(v7.momentum, 0.95, 1e-12);
+}
+
+TEST(Schedule, OneCycleWithThePeakBeforeTheFirstStepOnlyFalls) {
+  Schedule s;
+  s.kind = ScheduleKind::OneCycle;
+  s.lr = 1.0;
+  s.final_div = 1e4;
+  s.pct_start = 0.25;  // peak at step 0.25 * 4 - 1 = 0: the first step is the peak
+  EXPECT_NEAR(schedule_at(s, 0, 4, 4).lr, 1.0, 1e-12);
+  EXPECT_NEAR(schedule_at(s, 3, 4, 4).lr, 1e-4, 1e-15);
+  EXPECT_NEAR(schedule_at(s, 0, 1, 1).lr, 1e-4, 1e-15);  // one step: PyTorch gives the final rate
 }
 
 TEST(Schedule, TriangularGoesUpAndDown) {
