@@ -144,6 +144,18 @@ double nmad(const std::vector<float>& pred, const std::vector<float>& truth) {
   return 1.4826 * median(d);
 }
 
+float train_step(Layer& model, optim::Sgd& sgd, const Tensor& x, const Tensor& target, ops::LossKind loss,
+                 float huber_delta, const optim::ScheduleValue& at) {
+  Tensor pred = model.forward(x, true);
+  const float value = ops::loss_forward(loss, pred, target, huber_delta);
+  if (!std::isfinite(value)) return value;
+  Tensor dpred = Tensor::empty(pred.shape(), pred.device());
+  ops::loss_backward(loss, pred, target, dpred, huber_delta);
+  model.backward(dpred);
+  sgd.step(at.lr, at.momentum);
+  return value;
+}
+
 TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions& options) {
   const Clock::time_point start = Clock::now();
   const Device device = parse_device(config.device);
@@ -227,8 +239,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
       model->set_seed(derive_seed(config.seed, static_cast<std::uint64_t>(progress.global_step)));
       Tensor x = data->train_loader().images_on(batch, device);
       Tensor target = prepare_targets(batch.targets, *data, config.data.normalize_targets, device);
-      Tensor pred = model->forward(x, true);
-      const float loss = ops::loss_forward(loss_kind, pred, target, config.huber_delta);
+      const float loss = train_step(*model, sgd, x, target, loss_kind, config.huber_delta, sv);
       if (!std::isfinite(loss)) {
         bar.clear();
         GCNN_FAIL("training stopped: the {} loss became {} at epoch {} step {} (lr {:.3g}); the last good checkpoint "
@@ -236,10 +247,6 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
                   config.loss, loss, epoch + 1, step_in_epoch + 1, sv.lr,
                   fs::exists(last_path) ? last_path.string() : std::string("(none yet)"), progress.epochs_done);
       }
-      Tensor dpred = Tensor::empty(pred.shape(), device);
-      ops::loss_backward(loss_kind, pred, target, dpred, config.huber_delta);
-      model->backward(dpred);
-      sgd.step(sv.lr, sv.momentum);
       loss_sum += loss;
       images += static_cast<std::int64_t>(batch.ids.size());
       ++step_in_epoch;

@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <string>
 
+#include "kernels/ops/loss.h"
+#include "optim/sgd.h"
 #include "train/config.h"
 
 namespace gcnn::train {
@@ -39,6 +41,13 @@ struct TrainResult {
 // Runs (or resumes) the experiment. Throws gcnn::Error on a non-finite loss,
 // after leaving the last good checkpoint untouched.
 TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions& options);
+
+// One optimisation step, the unit every training loop runs: forward in
+// training mode on x, the loss against target (targets already standardised),
+// backward, and an SGD update at the schedule value `at`. Returns the loss; a
+// non-finite loss returns before backward, leaving the model untouched.
+float train_step(Layer& model, optim::Sgd& sgd, const Tensor& x, const Tensor& target, ops::LossKind loss,
+                 float huber_delta, const optim::ScheduleValue& at);
 
 // Validation metrics of predictions against truths (same length).
 double rmse(const std::vector<float>& pred, const std::vector<float>& truth);
