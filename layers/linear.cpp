@@ -26,7 +26,10 @@ Shape Linear::output_shape(const Shape& in) const {
 void Linear::reset_parameters(std::uint64_t seed) {
   Tensor& w = weight().value;
   const double fan_in = static_cast<double>(w.dim(1));
-  if (kaiming_init_) {
+  if (zero_init) {
+    w.zero();
+    if (has_bias_) parameters()[1].value.zero();
+  } else if (kaiming_init_) {
     init_kaiming_normal(w, fan_in, seed);
     if (has_bias_) parameters()[1].value.zero();
   } else {

@@ -1,6 +1,7 @@
 // Linear: fully connected layer (torch.nn.Linear names: weight [out, in],
 // bias [out]). Init: PyTorch's default uniform(+-1/sqrt(in)), or Kaiming
-// normal (fan_in) with zero bias as fastai initialises its heads.
+// normal (fan_in) with zero bias as fastai initialises its heads, or zeros
+// (zero_init: a regression head that starts by predicting the target mean).
 #pragma once
 
 #include "layers/layer.h"
@@ -17,6 +18,8 @@ class Linear : public Layer {
   void reset_parameters(std::uint64_t seed) override;
 
   Parameter& weight() { return parameters()[0]; }
+
+  bool zero_init = false;  // reset_parameters zeroes weight and bias
 
  private:
   bool has_bias_, kaiming_init_;

@@ -31,7 +31,9 @@ void append_head(Sequential& net, int channels, const HeadOptions& o) {
   GCNN_CHECK(o.n_targets > 0, "head: n_targets {} must be > 0", o.n_targets);
   if (o.kind == "linear") {
     net.add(std::make_unique<GlobalAvgPool>(), "avgpool");
-    net.add(std::make_unique<Linear>(channels, o.n_targets), "fc");
+    auto fc = std::make_unique<Linear>(channels, o.n_targets);
+    fc->zero_init = o.zero_init;
+    net.add(std::move(fc), "fc");
     return;
   }
   GCNN_CHECK(o.kind == "fastai", "head: kind '{}' must be fastai or linear", o.kind);
@@ -45,7 +47,9 @@ void append_head(Sequential& net, int channels, const HeadOptions& o) {
   head->add(std::make_unique<ReLU>());
   head->add(std::make_unique<BatchNorm>(o.hidden));
   head->add(std::make_unique<Dropout>(o.dropout2));
-  head->add(std::make_unique<Linear>(o.hidden, o.n_targets, true, true));
+  auto last = std::make_unique<Linear>(o.hidden, o.n_targets, true, true);
+  last->zero_init = o.zero_init;
+  head->add(std::move(last));
   net.add(std::move(head), "head");
 }
 

@@ -25,6 +25,7 @@ struct HeadOptions {
   float dropout1 = 0.25f;
   float dropout2 = 0.5f;
   int n_targets = 1;
+  bool zero_init = false;  // the last linear layer starts at zero (predicts the target mean)
 };
 
 struct ResNetOptions {

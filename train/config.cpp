@@ -125,6 +125,7 @@ HeadOptions parse_head(Options o, int n_targets) {
     o.fail("dropout", "must be two probabilities in [0, 1), e.g. [0.25, 0.5]");
   h.dropout1 = static_cast<float>(dropout[0]);
   h.dropout2 = static_cast<float>(dropout[1]);
+  h.zero_init = o.get<bool>("zero_init", h.zero_init);
   h.n_targets = n_targets;
   o.finish();
   return h;

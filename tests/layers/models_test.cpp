@@ -6,6 +6,7 @@
 #include "kernels/error.h"
 #include "layers/models.h"
 #include "layers/registry.h"
+#include "tests/support/test_support.h"
 
 namespace gcnn {
 namespace {
@@ -68,6 +69,33 @@ TEST(Models, FastaiHeadNamesAndZeroInitResidual) {
   EXPECT_NEAR(std::sqrt(sq / w.size()), 0.0714, 0.01);
   Tensor y = net->forward(Tensor::full({2, 3, 32, 32}, 0.5f), false);
   EXPECT_EQ(y.shape(), (Shape{2, 3}));
+}
+
+TEST(Models, ZeroInitHeadStartsAtTheMeanAndStillLearns) {
+  for (const char* kind : {"linear", "fastai"}) {
+    ResNetOptions o;
+    o.width = 4;
+    o.head.kind = kind;
+    o.head.zero_init = true;
+    auto net = make_resnet(o, 3);
+    const std::string last = o.head.kind == "linear" ? "fc" : "head.8";
+    auto sd = state_dict(*net);
+    for (const char* t : {".weight", ".bias"})
+      for (float v : sd[last + t].to_vector()) EXPECT_EQ(v, 0.0f) << kind << " " << last << t;
+    // The layer before it keeps its random initialisation.
+    if (o.head.kind == "fastai") {
+      EXPECT_GT(std::abs(sd["head.4.weight"].to_vector()[0]), 0.0f);
+    }
+    Tensor x = test::random_tensor({2, 3, 32, 32}, 11);
+    for (float v : net->forward(x, true).to_vector()) EXPECT_EQ(v, 0.0f) << kind;
+    // The weight gradient is the features times dy: non-zero, so the head learns.
+    net->backward(Tensor::full({2, 1}, 1.0f));
+    double g = 0;
+    for (auto& p : named_parameters(*net))
+      if (p.name == last + ".weight")
+        for (float v : p.param->grad.to_vector()) g += std::abs(v);
+    EXPECT_GT(g, 0.0) << kind;
+  }
 }
 
 TEST(Models, LoadStateDictReportsMissingUnexpectedAndShapeErrors) {
