@@ -1,0 +1,397 @@
+#!/usr/bin/python3
+"""Side-by-side comparisons of galaxy-cnns with PyTorch on this machine.
+
+accuracy: for each seed, trains one experiment with `gcnn train` and then the
+same recipe in PyTorch on the very split the engine wrote (its run folder's
+config.yaml and split.csv), and prints both engines' validation RMSE per epoch
+and a summary over seeds.
+
+torch-train: trains the recipe of one engine run folder in PyTorch only.
+
+PyTorch (Debian's python3-torch) is a comparison tool, never a dependency of
+the engine. Run with /usr/bin/python3, the interpreter Debian's packages
+belong to.
+"""
+import argparse
+import concurrent.futures
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torchvision
+    import yaml
+    from PIL import Image
+except ImportError as e:  # the usual cause: another python3 first on PATH
+    sys.exit(f"compare_pytorch.py: {e}; run it with /usr/bin/python3 after "
+             "`apt-get install python3-torch python3-torchvision python3-pil python3-yaml`")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------- the recipe
+class Recipe:
+    """The subset of an engine experiment (its resolved config.yaml) that the
+    PyTorch side reproduces; anything else is refused with the key named."""
+
+    def __init__(self, path):
+        with open(path) as f:
+            c = yaml.safe_load(f)
+        self.source = str(path)
+        d, m, o = c.get("data", {}), c.get("model", {}), c.get("optimizer", {})
+        self.seed = int(c.get("seed", 0))
+        self.catalog = d.get("catalog")
+        self.images = d.get("images")
+        self.id_column = d.get("id_column", "objID")
+        self.targets = d.get("targets", ["oh_p50"])
+        self.image_size = int(d.get("image_size", 128))
+        self.batch_size = int(d.get("batch_size", 32))
+        self.dihedral = bool(d.get("dihedral", True))
+        self.normalize_targets = bool(d.get("normalize_targets", True))
+        self.preset = m.get("preset", "resnet18")
+        self.width = int(m.get("width", 64))
+        self.head = (m.get("head") or {}).get("kind", "fastai")
+        self.zero_init_residual = bool(m.get("zero_init_residual", False))
+        self.loss = c.get("loss", "rmse")
+        self.momentum = float(o.get("momentum", 0.9))
+        self.nesterov = bool(o.get("nesterov", False))
+        self.weight_decay = float(o.get("weight_decay", 1e-4))
+        self.decay_all = bool(o.get("decay_all", False))
+        phases = c.get("phases") or []
+        self._refuse(d.get("synthetic"), "data.synthetic (use a catalog and images)")
+        self._refuse(float(d.get("zoom", 1.0)) != 1.0, "data.zoom other than 1")
+        self._refuse(float(d.get("rotate", 0.0)) != 0.0, "data.rotate other than 0")
+        self._refuse(self.preset not in ("resnet18", "resnet34"), f"model.preset {self.preset}")
+        self._refuse(self.head != "linear", f"model.head.kind {self.head}")
+        self._refuse(m.get("init_weights"), "model.init_weights")
+        self._refuse(self.loss not in ("mse", "rmse"), f"loss {self.loss}")
+        self._refuse(len(phases) != 1, "more than one phase")
+        p = phases[0]
+        self.epochs = int(p["epochs"])
+        self.schedule = p.get("schedule", "constant")
+        self._refuse(self.schedule not in ("one_cycle", "constant"), f"schedule {self.schedule}")
+        self._refuse(p.get("freeze_body") or p.get("warmup_epochs"), "freeze_body / warmup_epochs")
+        self.lr = float(p["lr"])
+        self.pct_start = float(p.get("pct_start", 0.3))
+        self.div_factor = float(p.get("div_factor", 25.0))
+        self.final_div = float(p.get("final_div", self.div_factor * 1e4))
+        self.max_momentum = float(p.get("max_momentum", 0.95))
+        self.min_momentum = float(p.get("min_momentum", 0.85))
+
+    def _refuse(self, condition, what):
+        if condition:
+            sys.exit(f"{self.source}: the PyTorch side does not reproduce {what}")
+
+
+# ---------------------------------------------------------------- data
+def load_split(run_dir, recipe):
+    """Images (uint8 N,H,W,3), targets (N,T) and the train/valid rows, in
+    catalog order, of the engine's split.csv."""
+    roles = {}
+    with open(Path(run_dir) / "split.csv") as f:
+        for row in csv.DictReader(f):
+            roles[row["id"]] = row["split"]
+    ids, targets = [], []
+    with open(recipe.catalog) as f:
+        for row in csv.DictReader(f):
+            if row[recipe.id_column] in roles:
+                ids.append(row[recipe.id_column])
+                targets.append([float(row[t]) for t in recipe.targets])
+    s = recipe.image_size
+    images = np.empty((len(ids), s, s, 3), np.uint8)
+    for i, ident in enumerate(ids):
+        im = Image.open(Path(recipe.images) / f"{ident}.jpg").convert("RGB")
+        if im.size != (s, s):
+            sys.exit(f"{ident}.jpg is {im.size}; the PyTorch side takes {s}x{s} images only")
+        images[i] = np.asarray(im)
+    train = [i for i, ident in enumerate(ids) if roles[ident] == "train"]
+    valid = [i for i, ident in enumerate(ids) if roles[ident] == "valid"]
+    return images, np.array(targets, np.float64), train, valid
+
+
+def to_input(images_u8, mean, std):
+    x = torch.from_numpy(images_u8).permute(0, 3, 1, 2).float().div_(255.0)
+    return (x - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
+
+
+def dihedral(x, k):
+    """The k-th of the 8 dihedral transforms of a [.., H, W] tensor."""
+    if k >= 4:
+        x = x.flip(-1)
+    return torch.rot90(x, k % 4, dims=(-2, -1))
+
+
+# ---------------------------------------------------------------- model
+def make_model(recipe, init):
+    builder = {"resnet18": torchvision.models.resnet18, "resnet34": torchvision.models.resnet34}[recipe.preset]
+    if recipe.width != 64:
+        sys.exit(f"{recipe.source}: the PyTorch side builds torchvision's ResNet (width 64), not width {recipe.width}")
+    model = builder(num_classes=len(recipe.targets), zero_init_residual=recipe.zero_init_residual)
+    if init == "zero-fc":
+        nn.init.zeros_(model.fc.weight)
+        nn.init.zeros_(model.fc.bias)
+    return model
+
+
+def param_groups(model, recipe):
+    if recipe.decay_all:
+        return [{"params": list(model.parameters()), "weight_decay": recipe.weight_decay}]
+    decay, no_decay = [], []
+    for module in model.modules():
+        for name, p in module.named_parameters(recurse=False):
+            is_norm = isinstance(module, nn.modules.batchnorm._BatchNorm)
+            (no_decay if is_norm or name == "bias" else decay).append(p)
+    return [{"params": decay, "weight_decay": recipe.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+# ---------------------------------------------------------------- training
+def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, log=print):
+    """Trains the recipe on the run's split; returns per-epoch (train_loss, val_rmse) and seconds."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    images, targets, train, valid = load_split(run_dir, recipe)
+    u8 = images[train].astype(np.float64) / 255.0
+    mean = torch.tensor(u8.mean(axis=(0, 1, 2)), dtype=torch.float32)
+    std = torch.tensor(u8.std(axis=(0, 1, 2)), dtype=torch.float32)
+    del u8
+    t_mean = targets[train].mean(axis=0)
+    t_std = targets[train].std(axis=0) if recipe.normalize_targets else np.ones(targets.shape[1])
+    if not recipe.normalize_targets:
+        t_mean = np.zeros(targets.shape[1])
+    x_train = to_input(images[train], mean, std)
+    y_train = torch.tensor((targets[train] - t_mean) / t_std, dtype=torch.float32)
+    x_valid = to_input(images[valid], mean, std)
+    y_valid = targets[valid][:, 0]
+
+    model = make_model(recipe, init)
+    opt = torch.optim.SGD(param_groups(model, recipe), lr=recipe.lr, momentum=recipe.momentum,
+                          nesterov=recipe.nesterov)
+    steps = len(train) // recipe.batch_size
+    sched = None
+    if recipe.schedule == "one_cycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=recipe.lr, total_steps=recipe.epochs * steps, pct_start=recipe.pct_start,
+            div_factor=recipe.div_factor, final_div_factor=recipe.final_div / recipe.div_factor,
+            base_momentum=recipe.min_momentum, max_momentum=recipe.max_momentum)
+    loss_fn = nn.MSELoss()
+    history = []
+    start = time.time()
+    for epoch in range(recipe.epochs):
+        model.train()
+        order = rng.permutation(len(train))
+        loss_sum = 0.0
+        for b in range(steps):
+            idx = torch.from_numpy(order[b * recipe.batch_size:(b + 1) * recipe.batch_size])
+            x = x_train[idx]
+            if recipe.dihedral:
+                if per_batch_dihedral:
+                    x = dihedral(x, int(rng.integers(8)))
+                else:
+                    ks = rng.integers(8, size=len(idx))
+                    x = torch.stack([dihedral(x[i], int(k)) for i, k in enumerate(ks)])
+            pred = model(x)
+            loss = loss_fn(pred, y_train[idx])
+            if recipe.loss == "rmse":
+                loss = loss.sqrt()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched:
+                sched.step()
+            loss_sum += loss.item()
+        model.eval()
+        with torch.no_grad():
+            pred = torch.cat([model(x_valid[i:i + 64]) for i in range(0, len(valid), 64)])[:, 0].double().numpy()
+        pred = pred * t_std[0] + t_mean[0]
+        rmse = float(np.sqrt(np.mean((pred - y_valid) ** 2)))
+        history.append((loss_sum / steps, rmse))
+        log(f"  torch epoch {epoch + 1:>3}/{recipe.epochs} train_loss {loss_sum / steps:.4f} val_rmse {rmse:.4f}")
+    return history, time.time() - start
+
+
+# ---------------------------------------------------------------- orchestration
+def engine_train(binary, config, seed, run_dir, sets, threads):
+    """Runs gcnn train into run_dir unless a finished run is there; returns
+    (per-epoch (train_loss, val_rmse), seconds)."""
+    timing = run_dir / "compare_seconds.txt"
+    if not timing.is_file():
+        shutil.rmtree(run_dir, ignore_errors=True)
+        cmd = [str(binary), "train", "--config", str(config)]
+        for s in [f"seed={seed}", f"data.split_seed={seed}", f"name={run_dir.name}",
+                  f"runs_dir={run_dir.parent}"] + sets:
+            cmd += ["--set", s]
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        start = time.time()
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
+        timing.write_text(f"{time.time() - start:.1f}\n")
+    with open(run_dir / "metrics.csv") as f:
+        history = [(float(r["train_loss"]), float(r["val_rmse"])) for r in csv.DictReader(f)]
+    return history, float(timing.read_text())
+
+
+def wait_for_split(run_dir, timeout=600):
+    """The first engine run of a seed writes split.csv before its first epoch."""
+    deadline = time.time() + timeout
+    while not (run_dir / "split.csv").is_file() or not (run_dir / "config.yaml").is_file():
+        if time.time() > deadline:
+            raise RuntimeError(f"{run_dir}: no split.csv after {timeout} s")
+        time.sleep(2)
+
+
+def torch_job(run_dir, seed, variant, threads):
+    """PyTorch on an engine run's recipe and split (in a child process, so
+    several train at once); returns (history, seconds), cached in run_dir."""
+    label, init, per_batch = variant
+    cache = run_dir / f"torch-{label}.json"
+    if not cache.is_file():
+        wait_for_split(run_dir)
+        cmd = [sys.executable, __file__, "torch-train", "--run", str(run_dir), "--seed", str(seed),
+               "--threads", str(threads), "--torch-init", init, "--out", str(cache)]
+        if per_batch:
+            cmd.append("--per-batch-dihedral")
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY="passive")
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
+    data = json.loads(cache.read_text())
+    return [tuple(h) for h in data["history"]], data["seconds"]
+
+
+def onednn_isa():
+    """The ISA oneDNN dispatches to here (PyTorch's oneDNN; the engine's reports the same CPU)."""
+    env = dict(os.environ, ONEDNN_VERBOSE="1", DNNL_VERBOSE="1")
+    proc = subprocess.run([sys.executable, "-c",
+                           "import torch; torch.nn.functional.conv2d(torch.ones(8, 64, 32, 32), torch.ones(64, 64, 3, 3))"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    for line in proc.stdout.splitlines():
+        if ",info,cpu,isa:" in line:
+            return "oneDNN ISA: " + line.split("isa:", 1)[1].strip()
+    return "oneDNN ISA: not reported"
+
+
+def parse_engines(specs):
+    """--gcnn LABEL=PATH[,key=value...]: a binary and its extra --set overrides."""
+    out = []
+    for spec in specs or [f"gcnn={ROOT / 'build/gcnn'}"]:
+        label, _, rest = spec.partition("=")
+        path, *sets = rest.split(",")
+        if not label or not Path(path).is_file():
+            sys.exit(f"--gcnn {spec}: expected LABEL=PATH[,key=value...] naming an existing binary")
+        out.append((label, Path(path), sets))
+    return out
+
+
+def parse_torch_variants(specs):
+    """--torch LABEL=INIT[,per-batch]: INIT torchvision|zero-fc."""
+    out = []
+    for spec in specs or ["PyTorch=zero-fc"]:
+        label, _, rest = spec.partition("=")
+        init, *flags = rest.split(",")
+        if not label or init not in ("torchvision", "zero-fc") or any(f != "per-batch" for f in flags):
+            sys.exit(f"--torch {spec}: expected LABEL=torchvision|zero-fc[,per-batch]")
+        out.append((label, init, "per-batch" in flags))
+    return out
+
+
+def table_header(first, labels):
+    return f"| {first} | " + " | ".join(labels) + " |\n" + "|---" * (len(labels) + 1) + "|"
+
+
+def cmd_accuracy(args):
+    seeds = [int(s) for s in args.seeds.split(",")]
+    engines, variants = parse_engines(args.gcnn), parse_torch_variants(args.torch)
+    runs_dir = Path(args.runs_dir).resolve()
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    labels = [e[0] for e in engines] + [v[0] for v in variants]
+    print(f"# accuracy: {args.config}, seeds {seeds}, {args.jobs} jobs of {args.threads} threads; {onednn_isa()}",
+          flush=True)
+    jobs = {}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for seed in seeds:  # a seed's jobs together, so its table comes early
+            first_run = runs_dir / f"{args.name}-{engines[0][0]}-s{seed}"
+            for label, binary, sets in engines:
+                run_dir = runs_dir / f"{args.name}-{label}-s{seed}"
+                jobs[label, seed] = pool.submit(engine_train, binary, args.config, seed, run_dir, args.set + sets,
+                                                args.threads)
+            for variant in variants:
+                jobs[variant[0], seed] = pool.submit(torch_job, first_run, seed, variant, args.threads)
+        finals = {label: [] for label in labels}
+        for seed in seeds:
+            hist = {label: jobs[label, seed].result() for label in labels}
+            print(f"\nseed {seed}: validation RMSE per epoch")
+            print(table_header("epoch", labels))
+            for e in range(max(len(h[0]) for h in hist.values())):
+                cells = [f"{hist[l][0][e][1]:.4f}" if e < len(hist[l][0]) else "" for l in labels]
+                print(f"| {e + 1} | " + " | ".join(cells) + " |")
+            print("seconds: " + ", ".join(f"{l} {hist[l][1]:.0f}" for l in labels), flush=True)
+            for label in labels:
+                finals[label].append(hist[label][0][-1][1])
+    print("\nfinal validation RMSE")
+    print(table_header("seed", labels))
+    for i, seed in enumerate(seeds):
+        print(f"| {seed} | " + " | ".join(f"{finals[l][i]:.4f}" for l in labels) + " |")
+    sd = (lambda v: statistics.stdev(v) if len(v) > 1 else 0.0)
+    print("| mean ± sd | " + " | ".join(f"{statistics.mean(finals[l]):.4f} ± {sd(finals[l]):.4f}" for l in labels)
+          + " |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"config": str(args.config), "seeds": seeds, "final_val_rmse": finals}, f, indent=1)
+
+
+def cmd_torch_train(args):
+    recipe = Recipe(Path(args.run) / "config.yaml")
+    seed = recipe.seed if args.seed is None else args.seed
+    history, seconds = torch_train(args.run, recipe, seed, args.threads, args.torch_init, args.per_batch_dihedral)
+    print(f"final val_rmse {history[-1][1]:.4f} ({seconds:.0f} s)")
+    if args.out:
+        tmp = Path(args.out + ".tmp")
+        tmp.write_text(json.dumps({"history": history, "seconds": seconds}))
+        tmp.replace(args.out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("accuracy", help="engines and PyTorch on the same splits and recipe, several seeds")
+    a.add_argument("--config", default=str(ROOT / "configs/same-recipe.yaml"))
+    a.add_argument("--seeds", default="1,2,3,4,5")
+    a.add_argument("--gcnn", action="append",
+                   help="LABEL=PATH[,key=value...]: a gcnn binary and extra --set overrides (repeatable; "
+                        "default gcnn=build/gcnn); the first one's run gives PyTorch its split")
+    a.add_argument("--torch", action="append",
+                   help="LABEL=torchvision|zero-fc[,per-batch]: a PyTorch variant (repeatable; default "
+                        "PyTorch=zero-fc): torchvision's initialisation or the final linear layer zeroed, and one "
+                        "dihedral transform per batch instead of per image")
+    a.add_argument("--jobs", type=int, default=1, help="trainings at once")
+    a.add_argument("--threads", type=int, default=os.cpu_count(), help="threads of each training")
+    a.add_argument("--runs-dir", default="runs/compare", help="finished runs here are reused, not retrained")
+    a.add_argument("--name", default="same-recipe")
+    a.add_argument("--set", action="append", default=[], help="--set overrides for every engine")
+    a.add_argument("--json", help="write the final RMSE per seed here")
+    a.set_defaults(func=cmd_accuracy)
+    t = sub.add_parser("torch-train", help="the PyTorch side of one engine run folder")
+    t.add_argument("--run", required=True)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--threads", type=int, default=os.cpu_count())
+    t.add_argument("--torch-init", choices=["torchvision", "zero-fc"], default="zero-fc")
+    t.add_argument("--per-batch-dihedral", action="store_true")
+    t.add_argument("--out", help="write the history as JSON here")
+    t.set_defaults(func=cmd_torch_train)
+    args = ap.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
