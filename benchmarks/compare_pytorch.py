@@ -130,6 +130,64 @@ def dihedral(x, k):
     return torch.rot90(x, k % 4, dims=(-2, -1))
 
 
+# ---------------------------------------------------------------- the engine's data stream
+# A port of data/random.h (SplitMix64, xoshiro256**), the loader's per-epoch
+# Fisher-Yates shuffle and draw_warp's dihedral draw, so that PyTorch can train
+# on exactly the batches and transforms the engine draws (--paired).
+MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(state):
+    state = (state + 0x9E3779B97F4A7C15) & MASK64
+    z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return state, z ^ (z >> 31)
+
+
+def _mix_seed(parts):
+    state, h = 0x6A09E667F3BCC909, 0
+    for p in parts:
+        state, h = _splitmix64(state ^ p)
+        state = h
+    return h
+
+
+class EngineRng:
+    def __init__(self, seed):
+        self.s = []
+        for _ in range(4):
+            seed, v = _splitmix64(seed)
+            self.s.append(v)
+
+    def next_u64(self):
+        s = self.s
+        rotl = (lambda x, k: ((x << k) | (x >> (64 - k))) & MASK64)
+        result = (rotl((s[1] * 5) & MASK64, 7) * 9) & MASK64
+        t = (s[1] << 17) & MASK64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        return result
+
+    def below(self, n):
+        return (self.next_u64() * n) >> 64
+
+
+def engine_epoch_order(seed, epoch, rows):
+    order, rng = list(rows), EngineRng(_mix_seed([seed, epoch, 0x10AD]))
+    for i in range(len(order), 1, -1):
+        j = rng.below(i)
+        order[i - 1], order[j] = order[j], order[i - 1]
+    return order
+
+
+def engine_dihedral(seed, epoch, row):
+    return EngineRng(_mix_seed([seed, epoch, row, 0xA06])).below(8)
+
+
 # ---------------------------------------------------------------- model
 def make_model(recipe, init):
     builder = {"resnet18": torchvision.models.resnet18, "resnet34": torchvision.models.resnet34}[recipe.preset]
@@ -154,8 +212,9 @@ def param_groups(model, recipe):
 
 
 # ---------------------------------------------------------------- training
-def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, log=print):
-    """Trains the recipe on the run's split; returns per-epoch (train_loss, val_rmse) and seconds."""
+def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, engine_stream=False, log=print):
+    """Trains the recipe on the run's split; returns per-epoch (train_loss, val_rmse) and seconds.
+    engine_stream: the engine's batches and dihedral transforms instead of numpy's."""
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -177,6 +236,7 @@ def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, log=pr
     opt = torch.optim.SGD(param_groups(model, recipe), lr=recipe.lr, momentum=recipe.momentum,
                           nesterov=recipe.nesterov)
     steps = len(train) // recipe.batch_size
+    position = {row: p for p, row in enumerate(train)}
     sched = None
     if recipe.schedule == "one_cycle":
         sched = torch.optim.lr_scheduler.OneCycleLR(
@@ -188,13 +248,19 @@ def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, log=pr
     start = time.time()
     for epoch in range(recipe.epochs):
         model.train()
-        order = rng.permutation(len(train))
+        if engine_stream:  # catalog rows -> positions in x_train
+            order = np.array([position[r] for r in engine_epoch_order(seed, epoch, train)])
+        else:
+            order = rng.permutation(len(train))
         loss_sum = 0.0
         for b in range(steps):
             idx = torch.from_numpy(order[b * recipe.batch_size:(b + 1) * recipe.batch_size])
             x = x_train[idx]
             if recipe.dihedral:
-                if per_batch_dihedral:
+                if engine_stream:
+                    x = torch.stack([dihedral(x[i], engine_dihedral(seed, epoch, train[int(p)]))
+                                     for i, p in enumerate(idx)])
+                elif per_batch_dihedral:
                     x = dihedral(x, int(rng.integers(8)))
                 else:
                     ks = rng.integers(8, size=len(idx))
@@ -250,7 +316,17 @@ def wait_for_split(run_dir, timeout=600):
         time.sleep(2)
 
 
-def torch_job(run_dir, seed, variant, threads):
+def export_torch_init(config, seed, path):
+    """The initial body weights PyTorch draws for this seed, for the engine's
+    model.init_weights (--paired: both engines start from the same weights)."""
+    sys.path.insert(0, str(ROOT / "tests/fixtures/pytorch_step"))
+    from make_fixture import write_safetensors
+    torch.manual_seed(seed)
+    model = make_model(Recipe(config), "zero-fc")
+    write_safetensors(path, {k: v for k, v in model.state_dict().items() if not k.startswith("fc.")})
+
+
+def torch_job(run_dir, seed, variant, threads, engine_stream):
     """PyTorch on an engine run's recipe and split (in a child process, so
     several train at once); returns (history, seconds), cached in run_dir."""
     label, init, per_batch = variant
@@ -261,6 +337,8 @@ def torch_job(run_dir, seed, variant, threads):
                "--threads", str(threads), "--torch-init", init, "--out", str(cache)]
         if per_batch:
             cmd.append("--per-batch-dihedral")
+        if engine_stream:
+            cmd.append("--engine-stream")
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY="passive")
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         if proc.returncode != 0:
@@ -312,6 +390,8 @@ def table_header(first, labels):
 def cmd_accuracy(args):
     seeds = [int(s) for s in args.seeds.split(",")]
     engines, variants = parse_engines(args.gcnn), parse_torch_variants(args.torch)
+    if args.paired and any(init != "zero-fc" for _, init, _ in variants):
+        sys.exit("--paired: PyTorch starts from the weights the engines load, with the final layer zeroed (zero-fc)")
     runs_dir = Path(args.runs_dir).resolve()
     runs_dir.mkdir(parents=True, exist_ok=True)
     labels = [e[0] for e in engines] + [v[0] for v in variants]
@@ -321,12 +401,18 @@ def cmd_accuracy(args):
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         for seed in seeds:  # a seed's jobs together, so its table comes early
             first_run = runs_dir / f"{args.name}-{engines[0][0]}-s{seed}"
+            paired_sets = []
+            if args.paired:
+                init = runs_dir / f"{args.name}-torch-init-s{seed}.safetensors"
+                if not init.is_file():
+                    export_torch_init(args.config, seed, init)
+                paired_sets = [f"model.init_weights={init}", "model.head.zero_init=true"]
             for label, binary, sets in engines:
                 run_dir = runs_dir / f"{args.name}-{label}-s{seed}"
-                jobs[label, seed] = pool.submit(engine_train, binary, args.config, seed, run_dir, args.set + sets,
-                                                args.threads)
+                jobs[label, seed] = pool.submit(engine_train, binary, args.config, seed, run_dir,
+                                                args.set + paired_sets + sets, args.threads)
             for variant in variants:
-                jobs[variant[0], seed] = pool.submit(torch_job, first_run, seed, variant, args.threads)
+                jobs[variant[0], seed] = pool.submit(torch_job, first_run, seed, variant, args.threads, args.paired)
         finals = {label: [] for label in labels}
         for seed in seeds:
             hist = {label: jobs[label, seed].result() for label in labels}
@@ -353,7 +439,8 @@ def cmd_accuracy(args):
 def cmd_torch_train(args):
     recipe = Recipe(Path(args.run) / "config.yaml")
     seed = recipe.seed if args.seed is None else args.seed
-    history, seconds = torch_train(args.run, recipe, seed, args.threads, args.torch_init, args.per_batch_dihedral)
+    history, seconds = torch_train(args.run, recipe, seed, args.threads, args.torch_init, args.per_batch_dihedral,
+                                   args.engine_stream)
     print(f"final val_rmse {history[-1][1]:.4f} ({seconds:.0f} s)")
     if args.out:
         tmp = Path(args.out + ".tmp")
@@ -374,6 +461,9 @@ def main():
                    help="LABEL=torchvision|zero-fc[,per-batch]: a PyTorch variant (repeatable; default "
                         "PyTorch=zero-fc): torchvision's initialisation or the final linear layer zeroed, and one "
                         "dihedral transform per batch instead of per image")
+    a.add_argument("--paired", action="store_true",
+                   help="both engines start from PyTorch's initial weights for the seed (final layer zeroed) and "
+                        "PyTorch trains on the engine's batches and dihedral transforms: only the arithmetic differs")
     a.add_argument("--jobs", type=int, default=1, help="trainings at once")
     a.add_argument("--threads", type=int, default=os.cpu_count(), help="threads of each training")
     a.add_argument("--runs-dir", default="runs/compare", help="finished runs here are reused, not retrained")
@@ -387,6 +477,7 @@ def main():
     t.add_argument("--threads", type=int, default=os.cpu_count())
     t.add_argument("--torch-init", choices=["torchvision", "zero-fc"], default="zero-fc")
     t.add_argument("--per-batch-dihedral", action="store_true")
+    t.add_argument("--engine-stream", action="store_true", help="the engine's batches and dihedral transforms")
     t.add_argument("--out", help="write the history as JSON here")
     t.set_defaults(func=cmd_torch_train)
     args = ap.parse_args()
