@@ -72,7 +72,7 @@ class Recipe:
         self._refuse(float(d.get("rotate", 0.0)) != 0.0, "data.rotate other than 0")
         self._refuse(self.preset not in ("resnet18", "resnet34"), f"model.preset {self.preset}")
         self._refuse(self.head != "linear", f"model.head.kind {self.head}")
-        self._refuse(m.get("init_weights"), "model.init_weights")
+        self.init_weights = m.get("init_weights")  # PyTorch reproduces it only in --paired runs
         self._refuse(self.loss not in ("mse", "rmse"), f"loss {self.loss}")
         self._refuse(len(phases) != 1, "more than one phase")
         p = phases[0]
@@ -438,6 +438,9 @@ def cmd_accuracy(args):
 
 def cmd_torch_train(args):
     recipe = Recipe(Path(args.run) / "config.yaml")
+    if recipe.init_weights and not args.engine_stream:
+        sys.exit(f"{args.run}: the engine run started from {recipe.init_weights}; PyTorch reproduces that only "
+                 "in --paired comparisons")
     seed = recipe.seed if args.seed is None else args.seed
     history, seconds = torch_train(args.run, recipe, seed, args.threads, args.torch_init, args.per_batch_dihedral,
                                    args.engine_stream)
