@@ -11,6 +11,7 @@
 #include "apps/bench.h"
 #include "data/loader.h"
 #include "data/synth.h"
+#include "data/threads.h"
 #include "kernels/error.h"
 
 namespace {
@@ -74,7 +75,7 @@ void bench_folder(const std::string& label, const fs::path& dir, const BenchData
     if (ext == ".jpg" || ext == ".jpeg" || ext == ".png") ds.catalog.ids.push_back(entry.path().stem().string());
   }
   std::sort(ds.catalog.ids.begin(), ds.catalog.ids.end());
-  GCNN_CHECK(!ds.catalog.ids.empty(), "bench data: no .jpg or .png images in {}", dir.string());
+  GCNN_INPUT_CHECK(!ds.catalog.ids.empty(), "bench data: no .jpg or .png images in {}", dir.string());
   ds.catalog.lines.resize(ds.catalog.ids.size());
 
   gcnn::ImageLoadOptions load;
@@ -90,6 +91,13 @@ void bench_folder(const std::string& label, const fs::path& dir, const BenchData
 }
 
 int run_bench_data(const BenchDataArgs& args) {
+  gcnn::check_worker_count(args.workers, "bench data: --workers");
+  GCNN_INPUT_CHECK(args.size >= gcnn::kSynthMinSize && args.size <= gcnn::kSynthMaxSize,
+                   "bench data: --size {}: must be in [{}, {}]", args.size, gcnn::kSynthMinSize, gcnn::kSynthMaxSize);
+  GCNN_INPUT_CHECK(args.batch >= 1 && args.batch <= 4096, "bench data: --batch {}: must be in [1, 4096]", args.batch);
+  GCNN_INPUT_CHECK(args.epochs >= 1 && args.epochs <= 1000, "bench data: --epochs {}: must be in [1, 1000]", args.epochs);
+  GCNN_INPUT_CHECK(args.synthetic <= static_cast<std::size_t>(gcnn::kSynthMaxGalaxies),
+                   "bench data: --synthetic {}: must be at most {}", args.synthetic, gcnn::kSynthMaxGalaxies);
   fmt::print("data pipeline, {} px, batch {}, {} worker thread(s), augmentation {}, {} epoch(s); images/s "
              "(and per CPU-second)\n",
              args.size, args.batch, args.workers, args.augment ? "on" : "off", args.epochs);

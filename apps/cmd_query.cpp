@@ -31,12 +31,14 @@ fs::path find_preset(const std::string& name) {
     fs::path candidate = root / "sdss" / (name + ".sql");
     if (fs::is_regular_file(candidate, ec)) return candidate;
   }
-  GCNN_FAIL("--preset {}: no configs/sdss/{}.sql found (set GCNN_CONFIG_DIR to the configs folder)", name, name);
+  GCNN_INPUT_FAIL("--preset {}: no configs/sdss/{}.sql found (set GCNN_CONFIG_DIR to the configs folder)", name, name);
 }
 
 std::string read_text(const fs::path& path) {
+  std::error_code ec;
+  GCNN_INPUT_CHECK(fs::is_regular_file(path, ec), "--sql {}: no such file", path.string());
   std::ifstream in(path, std::ios::binary);
-  GCNN_CHECK(in.good(), "{}: cannot read the SQL file", path.string());
+  GCNN_INPUT_CHECK(in.good(), "--sql {}: cannot read the SQL file", path.string());
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -48,7 +50,7 @@ struct QueryArgs {
 };
 
 int run_query(QueryArgs& args) {
-  GCNN_CHECK(args.sql_file.empty() != args.preset.empty(), "give exactly one of --sql FILE or --preset NAME");
+  GCNN_INPUT_CHECK(args.sql_file.empty() != args.preset.empty(), "give exactly one of --sql FILE or --preset NAME");
   fs::path sql_path = args.sql_file.empty() ? find_preset(args.preset) : fs::path(args.sql_file);
   gcnn::sdss::QueryResult result = gcnn::sdss::run_sql_query(read_text(sql_path), args.options);
   gcnn::sdss::write_query_csv(args.out, result);

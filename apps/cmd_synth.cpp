@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct SynthArgs {
-  std::size_t n = 1000;
+  std::int64_t n = 1000;
   gcnn::SynthOptions options;
   fs::path out;
   fs::path preview;
@@ -24,8 +24,11 @@ struct SynthArgs {
 };
 
 int run_synth(const SynthArgs& args) {
+  gcnn::check_synth_request(args.n, args.options);
+  GCNN_INPUT_CHECK(args.preview_count >= 1 && args.preview_count <= 1000, "synth: --preview-count {}: must be in [1, 1000]",
+                   args.preview_count);
   auto start = std::chrono::steady_clock::now();
-  auto galaxies = gcnn::write_synthetic_dataset(args.out, args.n, args.options);
+  auto galaxies = gcnn::write_synthetic_dataset(args.out, static_cast<std::size_t>(args.n), args.options);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print("wrote {} synthetic galaxies ({}x{} px, seed {}) to {} in {:.2f} s ({:.0f} images/s)\n", galaxies.size(),
              args.options.size, args.options.size, args.options.seed, args.out.string(), seconds,

@@ -21,6 +21,7 @@ struct TrainArgs {
   std::string device;
   std::string init_weights;
   bool no_progress = false;
+  bool overwrite = false;
 };
 
 gcnn::train::ExperimentConfig load(const TrainArgs& a) {
@@ -29,7 +30,7 @@ gcnn::train::ExperimentConfig load(const TrainArgs& a) {
   if (!a.init_weights.empty()) sets.push_back("model.init_weights=" + fs::absolute(a.init_weights).string());
   fs::path config = a.config;
   if (config.empty()) {
-    GCNN_CHECK(!a.resume.empty(), "give --config FILE (or --resume RUN_DIR)");
+    GCNN_INPUT_CHECK(!a.resume.empty(), "give --config FILE (or --resume RUN_DIR)");
     config = a.resume / "config.yaml";
   }
   auto c = gcnn::train::load_config(config, sets);
@@ -53,6 +54,7 @@ int run_train(const TrainArgs& a) {
   gcnn::train::TrainOptions options;
   options.resume = !a.resume.empty();
   options.progress = !a.no_progress;
+  options.overwrite = a.overwrite;
   auto r = gcnn::train::train_experiment(config, options);
   if (r.epochs_run == 0) {
     fmt::print("{}: all {} epochs were already done; best validation RMSE {:.4f}\n", r.run_dir.string(),
@@ -73,6 +75,7 @@ GCNN_COMMAND("train", "Train a model from a YAML experiment file", [](CLI::App& 
   cmd.add_option("--init-weights", a->init_weights,
                  "safetensors file of torchvision-named weights (e.g. a converted ImageNet ResNet) for the body");
   cmd.add_flag("--no-progress", a->no_progress, "Plain lines even on a terminal");
+  cmd.add_flag("--overwrite", a->overwrite, "Replace a previous run in the run folder (default: refuse)");
   return [a] { return run_train(*a); };
 });
 

@@ -7,6 +7,7 @@ find_package(fmt REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CURL REQUIRED)
 find_package(CLI11 REQUIRED)
+find_package(nlohmann_json REQUIRED)
 # Debian's dnnl-config.cmake insists on OpenCL (its GPU runtime), which the
 # CPU engine we use does not need: find the library directly.
 find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
@@ -17,5 +18,5 @@ pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 add_library(gcnn_deps INTERFACE)
 target_include_directories(gcnn_deps INTERFACE ${DNNL_INCLUDE_DIR})
 target_link_libraries(gcnn_deps INTERFACE
-  fmt::fmt yaml-cpp CURL::libcurl CLI11::CLI11 ${DNNL_LIBRARY} PkgConfig::STB PkgConfig::OPENBLAS
+  fmt::fmt yaml-cpp CURL::libcurl CLI11::CLI11 nlohmann_json::nlohmann_json ${DNNL_LIBRARY} PkgConfig::STB PkgConfig::OPENBLAS
   OpenMP::OpenMP_CXX Threads::Threads)

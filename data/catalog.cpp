@@ -34,7 +34,7 @@ Catalog catalog_from_table(const CsvTable& table, const std::string& id_column,
 
   auto reject = [&](std::size_t line, const std::string& reason) {
     std::string message = fmt::format("{}:{}: {}", table.source, line, reason);
-    if (!options.skip_bad_rows) GCNN_FAIL("{}", message);
+    if (!options.skip_bad_rows) GCNN_INPUT_FAIL("{}", message);
     cat.skipped.push_back(std::move(message));
   };
   for (const CsvRow& row : table.ragged_rows)

@@ -1,6 +1,7 @@
 // CSV parsing and atomic file writes.
 #include "data/csv.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,7 +25,7 @@ int CsvTable::column(std::string_view name) const {
 
 int CsvTable::require_column(std::string_view name) const {
   int i = column(name);
-  GCNN_CHECK(i >= 0, "{}: missing column '{}' (columns: {})", source, name, fmt::join(header, ", "));
+  GCNN_INPUT_CHECK(i >= 0, "{}: missing column '{}' (columns: {})", source, name, fmt::join(header, ", "));
   return i;
 }
 
@@ -51,7 +52,7 @@ CsvTable parse_csv(std::string_view text, const std::string& source, CsvParseOpt
         std::size_t start_line = line;
         ++pos;
         for (;;) {
-          GCNN_CHECK(pos < text.size(), "{}:{}: unterminated quoted field", source, start_line);
+          GCNN_INPUT_CHECK(pos < text.size(), "{}:{}: unterminated quoted field", source, start_line);
           char q = text[pos++];
           if (q == '"') {
             if (pos < text.size() && text[pos] == '"') {
@@ -79,7 +80,7 @@ CsvTable parse_csv(std::string_view text, const std::string& source, CsvParseOpt
         ++line;
         row_done = true;
       } else {
-        GCNN_CHECK(!quoted_field, "{}:{}: characters after a closing quote", source, line);
+        GCNN_INPUT_CHECK(!quoted_field, "{}:{}: characters after a closing quote", source, line);
         field.push_back(c);
         ++pos;
       }
@@ -95,17 +96,17 @@ CsvTable parse_csv(std::string_view text, const std::string& source, CsvParseOpt
       table.ragged_rows.push_back(std::move(row));
       continue;
     }
-    GCNN_CHECK(row.fields.size() == table.header.size(), "{}:{}: {} fields, but the header has {}", source,
+    GCNN_INPUT_CHECK(row.fields.size() == table.header.size(), "{}:{}: {} fields, but the header has {}", source,
                row.line, row.fields.size(), table.header.size());
     table.rows.push_back(std::move(row));
   }
-  GCNN_CHECK(have_header, "{}: empty file, expected a header line", source);
+  GCNN_INPUT_CHECK(have_header, "{}: empty file, expected a header line", source);
   return table;
 }
 
 CsvTable read_csv(const std::filesystem::path& path, CsvParseOptions options) {
   std::ifstream in(path, std::ios::binary);
-  GCNN_CHECK(in.good(), "{}: cannot open: {}", path.string(), std::strerror(errno));
+  GCNN_INPUT_CHECK(in.good(), "{}: cannot open: {}", path.string(), std::strerror(errno));
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse_csv(ss.str(), path.string(), options);
@@ -141,30 +142,51 @@ bool parse_finite_double(std::string_view text, double& value) {
   return ec == std::errc() && end == text.data() + text.size() && std::isfinite(value);
 }
 
+namespace {
+
+// Writes all of content to fd and fsyncs it; false with errno set on failure.
+bool write_and_sync(int fd, std::string_view content) {
+  for (std::size_t done = 0; done < content.size();) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return ::fsync(fd) == 0;
+}
+
+}  // namespace
+
 void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
   namespace fs = std::filesystem;
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   std::error_code ec;
   fs::create_directories(dir, ec);
-  GCNN_CHECK(!ec, "{}: cannot create directory {}: {}", path.string(), dir.string(), ec.message());
+  GCNN_INPUT_CHECK(!ec, "{}: cannot create directory {}: {}", path.string(), dir.string(), ec.message());
+  GCNN_INPUT_CHECK(!fs::is_directory(path, ec), "{}: is a folder; give a file name", path.string());
   fs::path tmp = dir / fmt::format(".{}.tmp.{}", path.filename().string(), ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    GCNN_CHECK(out.good(), "{}: cannot write temporary file {}: {}", path.string(), tmp.string(),
-               std::strerror(errno));
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out.good()) {
-      fs::remove(tmp, ec);
-      GCNN_FAIL("{}: write failed: {}", path.string(), std::strerror(errno));
-    }
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  GCNN_INPUT_CHECK(fd >= 0, "{}: cannot write temporary file {}: {}", path.string(), tmp.string(),
+                   std::strerror(errno));
+  const bool written = write_and_sync(fd, content);
+  const int write_errno = errno;
+  if (::close(fd) != 0 || !written) {
+    fs::remove(tmp, ec);
+    GCNN_INPUT_FAIL("{}: write failed: {}", path.string(), std::strerror(written ? errno : write_errno));
   }
   fs::rename(tmp, path, ec);
   if (ec) {
     std::error_code ignore;
     fs::remove(tmp, ignore);
-    GCNN_FAIL("{}: cannot rename temporary file into place: {}", path.string(), ec.message());
+    GCNN_INPUT_FAIL("{}: cannot rename temporary file into place: {}", path.string(), ec.message());
   }
+  // The rename is durable only once the folder's entry is on disk.
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  GCNN_INPUT_CHECK(dir_fd >= 0, "{}: cannot open its folder to sync it: {}", path.string(), std::strerror(errno));
+  const bool synced = ::fsync(dir_fd) == 0;
+  const int sync_errno = errno;
+  ::close(dir_fd);
+  GCNN_INPUT_CHECK(synced, "{}: cannot sync its folder {}: {}", path.string(), dir.string(), std::strerror(sync_errno));
 }
 
 }  // namespace gcnn

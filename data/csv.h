@@ -48,8 +48,10 @@ std::string csv_line(const std::vector<std::string>& fields);  // ends with '\n'
 // Parses a whole field as a finite double; false if it is not one.
 bool parse_finite_double(std::string_view text, double& value);
 
-// Writes content to path through a temporary file in the same directory and
-// a rename, so readers never see a partial file. Throws naming the path.
+// Writes content to path through a temporary file in the same directory,
+// fsynced before the rename and with the folder fsynced after it, so readers
+// never see a partial file and a crash leaves the old or the new content.
+// Throws naming the path.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
 }  // namespace gcnn

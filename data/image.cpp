@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "data/threads.h"
 #include "kernels/error.h"
 
 namespace gcnn {
@@ -22,6 +23,12 @@ namespace fs = std::filesystem;
 namespace {
 
 bool is_jpeg(std::string_view b) { return b.size() >= 2 && (unsigned char)b[0] == 0xFF && (unsigned char)b[1] == 0xD8; }
+bool is_png(std::string_view b) { return b.starts_with("\x89PNG\r\n\x1a\n"); }
+
+bool ends_with_lower(std::string name, std::string_view suffix) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return name.ends_with(suffix);
+}
 
 // stb_image decodes a truncated JPEG without complaint (it pads the entropy
 // data with zeros), so require the end-of-image marker FF D9 near the end.
@@ -66,19 +73,32 @@ AxisWeights area_weights(int in, int out) {
 }  // namespace
 
 Image decode_image(std::string_view bytes, const std::string& name) {
-  GCNN_CHECK(!bytes.empty(), "{}: empty image file", name);
-  if (is_jpeg(bytes)) GCNN_CHECK(jpeg_has_end_marker(bytes), "{}: truncated JPEG (no end-of-image marker)", name);
+  GCNN_INPUT_CHECK(!bytes.empty(), "{}: empty image file", name);
+  const bool jpeg = is_jpeg(bytes), png = is_png(bytes);
+  GCNN_INPUT_CHECK(jpeg || png, "{}: not a JPEG or PNG file (only those formats are read)", name);
+  GCNN_INPUT_CHECK(!(ends_with_lower(name, ".jpg") || ends_with_lower(name, ".jpeg")) || jpeg,
+                   "{}: named as a JPEG but holds PNG data", name);
+  GCNN_INPUT_CHECK(!ends_with_lower(name, ".png") || png, "{}: named as a PNG but holds JPEG data", name);
+  if (jpeg) GCNN_INPUT_CHECK(jpeg_has_end_marker(bytes), "{}: truncated JPEG (no end-of-image marker)", name);
+  GCNN_INPUT_CHECK(bytes.size() <= static_cast<std::size_t>(INT32_MAX), "{}: image file of {} bytes is too large",
+                   name, bytes.size());
   int w = 0, h = 0, channels = 0;
+  // Dimensions first, from the header alone, so a header claiming a huge image allocates nothing.
+  GCNN_INPUT_CHECK(stbi_info_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
+                                         static_cast<int>(bytes.size()), &w, &h, &channels) == 1,
+                   "{}: cannot read the image header: {}", name, stbi_failure_reason());
+  GCNN_INPUT_CHECK(w >= 1 && h >= 1 && w <= kMaxImageSide && h <= kMaxImageSide,
+                   "{}: image of {}x{} pixels exceeds the limit of {} pixels a side", name, w, h, kMaxImageSide);
   unsigned char* data = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
                                               static_cast<int>(bytes.size()), &w, &h, &channels, 0);
-  GCNN_CHECK(data != nullptr, "{}: cannot decode image: {}", name, stbi_failure_reason());
+  GCNN_INPUT_CHECK(data != nullptr, "{}: cannot decode image: {}", name, stbi_failure_reason());
   Image image;
   if (channels == 3) {
     image = Image(w, h);
     std::memcpy(image.pixels.data(), data, image.pixels.size());
   }
   stbi_image_free(data);
-  GCNN_CHECK(channels == 3, "{}: image has {} channel(s), expected 3 (RGB gri composite)", name, channels);
+  GCNN_INPUT_CHECK(channels == 3, "{}: image has {} channel(s), expected 3 (RGB gri composite)", name, channels);
   return image;
 }
 
@@ -224,10 +244,7 @@ LoadedImages load_images(const fs::path& dir, const std::vector<std::string>& id
   unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads)
                                          : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, ids.size())));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  run_on_threads(threads, work);
 
   LoadedImages result;
   result.images.stored_size_ = stored;

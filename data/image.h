@@ -35,9 +35,15 @@ struct Image {
   }
 };
 
+// The largest image side decode_image accepts (checked from the header before
+// any pixel memory is allocated).
+inline constexpr int kMaxImageSide = 8192;
+
 // Decodes a JPEG or PNG held in memory; name is used in messages. Throws
-// gcnn::Error naming it when the data is truncated (a JPEG without its end
-// marker), undecodable, or not 3-channel (grayscale, RGBA).
+// gcnn::InputError naming it when the data is neither JPEG nor PNG (other
+// formats stb_image knows are refused), does not match a .jpg/.jpeg/.png name,
+// is truncated (a JPEG without its end marker), is larger than kMaxImageSide a
+// side, undecodable, or not 3-channel (grayscale, RGBA).
 Image decode_image(std::string_view bytes, const std::string& name);
 // Reads and decodes a file; throws naming the path if it is missing.
 Image read_image(const std::filesystem::path& path);

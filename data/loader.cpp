@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "data/random.h"
+#include "data/threads.h"
 #include "kernels/error.h"
 #include "kernels/ops/augment.h"
 
@@ -12,9 +13,8 @@ namespace gcnn {
 DataLoader::DataLoader(const Dataset& dataset, std::vector<std::size_t> rows, LoaderOptions options)
     : dataset_(dataset), rows_(std::move(rows)), options_(std::move(options)) {
   GCNN_CHECK(options_.batch_size > 0, "DataLoader: batch size {} must be positive", options_.batch_size);
-  GCNN_CHECK(options_.workers >= 0 && options_.prefetch_batches > 0,
-             "DataLoader: workers {} must be >= 0 and prefetch_batches {} > 0", options_.workers,
-             options_.prefetch_batches);
+  check_worker_count(options_.workers, "DataLoader: workers");
+  GCNN_CHECK(options_.prefetch_batches > 0, "DataLoader: prefetch_batches {} must be > 0", options_.prefetch_batches);
   GCNN_CHECK(dataset_.images.count() == dataset_.catalog.size(),
              "DataLoader: dataset has {} images but {} catalog rows", dataset_.images.count(), dataset_.catalog.size());
   for (std::size_t r : rows_)
@@ -54,7 +54,12 @@ void DataLoader::start_epoch(std::uint64_t epoch) {
   worker_error_.clear();
   stopping_ = false;
   started_ = true;
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  try {
+    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  } catch (...) {
+    stop_workers();
+    throw;
+  }
 }
 
 void DataLoader::worker_loop() {

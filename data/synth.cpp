@@ -54,6 +54,7 @@
 
 #include "data/csv.h"
 #include "data/random.h"
+#include "data/threads.h"
 #include "kernels/error.h"
 
 namespace gcnn {
@@ -419,9 +420,17 @@ Image render_galaxy(const SynthGalaxy& g, int size) {
   return asinh_rgb(band[0], band[1], band[2]);
 }
 
+void check_synth_request(std::int64_t n, const SynthOptions& options) {
+  GCNN_INPUT_CHECK(n >= 1 && n <= kSynthMaxGalaxies, "synth: --n {}: must be in [1, {}]", n, kSynthMaxGalaxies);
+  GCNN_INPUT_CHECK(options.size >= kSynthMinSize && options.size <= kSynthMaxSize, "synth: --size {}: must be in [{}, {}]",
+                   options.size, kSynthMinSize, kSynthMaxSize);
+  GCNN_INPUT_CHECK(options.jpeg_quality >= 1 && options.jpeg_quality <= 100, "synth: --quality {}: must be in [1, 100]",
+                   options.jpeg_quality);
+  check_worker_count(options.threads, "synth: --threads");
+}
+
 std::vector<SynthGalaxy> write_synthetic_dataset(const fs::path& out, std::size_t n, const SynthOptions& options) {
-  GCNN_CHECK(options.jpeg_quality >= 1 && options.jpeg_quality <= 100, "synth: JPEG quality {} not in 1..100",
-             options.jpeg_quality);
+  check_synth_request(static_cast<std::int64_t>(std::min<std::size_t>(n, INT64_MAX)), options);
   std::vector<SynthGalaxy> galaxies(n);
   for (std::size_t i = 0; i < n; ++i) galaxies[i] = draw_galaxy(options.seed, i);
   const fs::path image_dir = out / "images";
@@ -443,10 +452,7 @@ std::vector<SynthGalaxy> write_synthetic_dataset(const fs::path& out, std::size_
   };
   unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads)
                                          : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  run_on_threads(threads, work);
   for (const auto& e : errors) GCNN_CHECK(e.empty(), "{}", e);
 
   std::string csv = csv_line({"objID", "oh_p50", "lgm_tot_p50", "ra", "dec", "petroR90_r"});

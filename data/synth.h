@@ -48,8 +48,15 @@ SynthGalaxy draw_galaxy(std::uint64_t seed, std::size_t index);
 // The RGB cutout of a galaxy, size x size.
 Image render_galaxy(const SynthGalaxy& galaxy, int size);
 
+// Limits on a synthetic set: galaxies and cutout side in pixels.
+inline constexpr std::int64_t kSynthMaxGalaxies = 10'000'000;
+inline constexpr int kSynthMinSize = 8, kSynthMaxSize = 1024;
+// Throws an InputError stating the limit when n or an option is out of range.
+void check_synth_request(std::int64_t n, const SynthOptions& options);
+
 // Writes out/images/<objID>.jpg for n galaxies and out/catalog.csv with
 // columns objID, oh_p50, lgm_tot_p50, ra, dec, petroR90_r. Returns the galaxies.
+// Checks the request (check_synth_request) before any work.
 std::vector<SynthGalaxy> write_synthetic_dataset(const std::filesystem::path& out, std::size_t n,
                                                  const SynthOptions& options);
 

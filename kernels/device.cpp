@@ -31,16 +31,16 @@ Device parse_device(std::string_view spec) {
     if (spec.size() > 4) {
       std::string_view digits = spec.substr(5);
       auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
-      GCNN_CHECK(ec == std::errc() && end == digits.data() + digits.size() && index >= 0,
+      GCNN_INPUT_CHECK(ec == std::errc() && end == digits.data() + digits.size() && index >= 0,
                  "bad device '{}': expected auto, cpu, cuda or cuda:N", spec);
     }
     std::string why;
     int count = cuda::device_count(&why);
-    GCNN_CHECK(count > 0, "device '{}' requested but no CUDA device is usable: {}", spec, why);
-    GCNN_CHECK(index < count, "device '{}' requested but only {} CUDA device(s) exist", spec, count);
+    GCNN_INPUT_CHECK(count > 0, "device '{}' requested but no CUDA device is usable: {}", spec, why);
+    GCNN_INPUT_CHECK(index < count, "device '{}' requested but only {} CUDA device(s) exist", spec, count);
     return Device::cuda(index);
   }
-  GCNN_FAIL("bad device '{}': expected auto, cpu, cuda or cuda:N", spec);
+  GCNN_INPUT_FAIL("bad device '{}': expected auto, cpu, cuda or cuda:N", spec);
 }
 
 namespace {

@@ -10,6 +10,8 @@ void throw_error(const char* file, int line, const std::string& message) {
   throw Error(fmt::format("{} ({}:{})", message, file, line));
 }
 
+void throw_input_error(const std::string& message) { throw InputError(message); }
+
 namespace detail {
 std::string format_strings(std::string_view format, std::initializer_list<std::string> args) {
   fmt::dynamic_format_arg_store<fmt::format_context> store;

@@ -1,5 +1,8 @@
-// Error type and checking macros: every failure carries the file:line that
-// raised it and a message that names the shapes, devices, files or keys involved.
+// Error types and checking macros. Every message names the shapes, devices,
+// files or keys involved. Internal errors (a broken invariant of the engine)
+// also carry the engine's file:line that raised them; input errors (a bad file,
+// key, value or option the user gave) carry only their message, which names
+// that input.
 #pragma once
 
 #include <initializer_list>
@@ -19,8 +22,16 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// An error in what the user gave; what() is the message alone.
+class InputError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Throws Error with "message (file:line)".
 [[noreturn]] void throw_error(const char* file, int line, const std::string& message);
+// Throws InputError with the message.
+[[noreturn]] void throw_input_error(const std::string& message);
 
 namespace detail {
 // Replaces each "{}" of format with the next of args (run-time formatting).
@@ -57,3 +68,12 @@ std::string format_message(std::string_view format, const Args&... args) {
   } while (0)
 
 #define GCNN_FAIL(...) ::gcnn::throw_error(__FILE__, __LINE__, GCNN_FORMAT(__VA_ARGS__))
+
+// GCNN_INPUT_CHECK / GCNN_INPUT_FAIL: the same for input errors (InputError,
+// no engine source location); the message must name the file, key or value.
+#define GCNN_INPUT_CHECK(cond, ...)                                                        \
+  do {                                                                                     \
+    if (!(cond)) ::gcnn::throw_input_error(GCNN_FORMAT(__VA_ARGS__));                      \
+  } while (0)
+
+#define GCNN_INPUT_FAIL(...) ::gcnn::throw_input_error(GCNN_FORMAT(__VA_ARGS__))

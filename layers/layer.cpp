@@ -2,6 +2,7 @@
 #include "layers/layer.h"
 
 #include "kernels/error.h"
+#include "layers/safetensors.h"
 
 namespace gcnn {
 
@@ -62,11 +63,12 @@ LoadReport load_state_dict(Layer& root, const std::map<std::string, Tensor>& sta
   std::map<std::string, Tensor*> targets;
   for (auto& p : named_parameters(root)) targets[p.name] = &p.param->value;
   for (auto& b : named_buffers(root)) targets[b.name] = b.value;
-  // Check every shape before copying anything, so a bad file leaves the model untouched.
+  // Check every shape and value before copying anything, so a bad file leaves the model untouched.
+  require_finite(state, source);
   for (const auto& [name, tensor] : state) {
     auto it = targets.find(name);
     if (it == targets.end()) continue;
-    GCNN_CHECK(it->second->shape() == tensor.shape(), "{}: tensor '{}' has shape {} but the model expects {}", source,
+    GCNN_INPUT_CHECK(it->second->shape() == tensor.shape(), "{}: tensor '{}' has shape {} but the model expects {}", source,
                name, shape_str(tensor.shape()), shape_str(it->second->shape()));
   }
   for (const auto& [name, tensor] : state) {

@@ -12,9 +12,25 @@ Options::Options(YAML::Node node, std::string file, std::string path,
     node_ = YAML::Node(YAML::NodeType::Map);
   }
   if (!node_.IsMap()) {
+    const std::string name = path_.empty() ? "(top level)" : path_;
+    if (overridden_ && overridden_->count(path_)) GCNN_INPUT_FAIL("--set {}: must be a map of keys", path_);
     const auto mark = node_.Mark();
-    GCNN_FAIL("{}:{}: '{}' must be a map of keys", file_, mark.line + 1, path_.empty() ? "(top level)" : path_);
+    if (mark.line < 0) GCNN_INPUT_FAIL("{}: '{}' must be a map of keys", file_, name);
+    GCNN_INPUT_FAIL("{}:{}: '{}' must be a map of keys", file_, mark.line + 1, name);
   }
+}
+
+void Options::reject_null(const std::string& key) const {
+  const YAML::Node n = node_[key];
+  if (n.IsDefined() && n.IsNull()) fail(key, "is empty (null); give a value or leave the key out");
+}
+
+std::string Options::override_of(const std::string& key) const {
+  if (!overridden_) return "";
+  const std::string full = key_path(key);
+  for (const auto& k : *overridden_)
+    if (k == full || k.starts_with(full + ".") || k.starts_with(full + "[")) return k;
+  return "";
 }
 
 bool Options::has(const std::string& key) const {
@@ -31,7 +47,7 @@ YAML::Node Options::lookup(const std::string& key) {
 
 std::string Options::where(const std::string& key) const {
   const std::string full = key_path(key);
-  if (overridden_ && overridden_->count(full)) return fmt::format("--set {}", full);
+  if (const std::string k = override_of(key); !k.empty()) return fmt::format("--set {}", k);
   const YAML::Node n = node_[key];
   const auto mark = (n.IsDefined() && !n.IsNull() && n.Mark().line >= 0) ? n.Mark() : node_.Mark();
   if (mark.line < 0) return fmt::format("{}: key '{}'", file_, full);
@@ -39,7 +55,7 @@ std::string Options::where(const std::string& key) const {
 }
 
 void Options::fail(const std::string& key, const std::string& what) const {
-  throw Error(fmt::format("{} {}", where(key), what));
+  throw InputError(fmt::format("{} {}", where(key), what));
 }
 
 std::string Options::choice(const std::string& key, const std::vector<std::string>& choices,
@@ -52,6 +68,7 @@ std::string Options::choice(const std::string& key, const std::vector<std::strin
 
 Options Options::child(const std::string& key) {
   used_.insert(key);
+  reject_null(key);
   return Options(node_[key], file_, key_path(key), overridden_);
 }
 
@@ -78,9 +95,9 @@ void Options::finish() const {
     std::vector<std::string> known(used_.begin(), used_.end());
     const auto mark = entry.first.Mark();
     const std::string full = key_path(key);
-    if (overridden_ && overridden_->count(full))
-      throw Error(fmt::format("--set {}: unknown key (known here: {})", full, fmt::join(known, ", ")));
-    throw Error(fmt::format("{}:{}: unknown key '{}' (known here: {})", file_, mark.line + 1, full,
+    if (const std::string k = override_of(key); !k.empty())
+      throw InputError(fmt::format("--set {}: unknown key '{}' (known here: {})", k, full, fmt::join(known, ", ")));
+    throw InputError(fmt::format("{}:{}: unknown key '{}' (known here: {})", file_, mark.line + 1, full,
                             fmt::join(known, ", ")));
   }
 }

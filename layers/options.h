@@ -6,7 +6,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <memory>
+#include <type_traits>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,22 +25,28 @@ class Options {
   Options(YAML::Node node, std::string file, std::string path = "",
           std::shared_ptr<const std::set<std::string>> overridden = nullptr);
 
+  // True when key is given with a value (an explicit null counts as absent here,
+  // but get, require and child reject it).
   bool has(const std::string& key) const;
   // Value of key converted to T (int, std::int64_t, double, bool, std::string,
   // or std::vector of those); fallback when the key is absent.
   template <class T>
   T get(const std::string& key, const T& fallback) {
     used_.insert(key);
+    reject_null(key);
     return has(key) ? require<T>(key) : fallback;
   }
   template <class T>
   T require(const std::string& key) {
     YAML::Node n = lookup(key);
+    T value;
     try {
-      return n.as<T>();
+      value = n.as<T>();
     } catch (const YAML::Exception&) {
       fail(key, "must be " + type_name(static_cast<T*>(nullptr)) + ", got '" + YAML::Dump(n) + "'");
     }
+    if (!all_finite(value)) fail(key, "must be finite, got '" + YAML::Dump(n) + "'");
+    return value;
   }
   // A value that must be one of choices.
   std::string choice(const std::string& key, const std::vector<std::string>& choices, const std::string& fallback);
@@ -61,6 +69,19 @@ class Options {
 
  private:
   YAML::Node lookup(const std::string& key);
+  // Fails when key is present with an empty (null) value.
+  void reject_null(const std::string& key) const;
+  // The --set key that created or sits below key_path(key), or "".
+  std::string override_of(const std::string& key) const;
+  template <class T>
+  static bool all_finite(const T& value) {
+    if constexpr (std::is_floating_point_v<T>) return std::isfinite(value);
+    else if constexpr (requires { value.begin(); } && !std::is_same_v<T, std::string>) {
+      for (const auto& v : value)
+        if (!all_finite(v)) return false;
+    }
+    return true;
+  }
   static std::string type_name(int*) { return "an integer"; }
   static std::string type_name(std::int64_t*) { return "an integer"; }
   static std::string type_name(double*) { return "a number"; }

@@ -1,12 +1,16 @@
-// safetensors reading and writing, with the small JSON reader its header needs.
+// safetensors reading and writing; the JSON header is read with nlohmann-json.
 #include "layers/safetensors.h"
 
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "data/csv.h"
 #include "kernels/error.h"
@@ -15,126 +19,6 @@ namespace gcnn {
 namespace {
 
 static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
-
-// A JSON value restricted to what safetensors headers hold.
-struct JsonValue {
-  enum Kind { Null, Number, String, Array, Object } kind = Null;
-  double number = 0;
-  std::string text;
-  std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;
-};
-
-class JsonReader {
- public:
-  JsonReader(std::string_view text, const std::string& source) : text_(text), source_(source) {}
-
-  JsonValue document() {
-    JsonValue v = value();
-    skip_space();
-    if (pos_ != text_.size()) fail("trailing characters after the JSON header");
-    return v;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    GCNN_FAIL("{}: bad safetensors header at byte {}: {}", source_, pos_ + 8, what);
-  }
-  void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' ||
-                                   text_[pos_] == '\t'))
-      ++pos_;
-  }
-  char peek() {
-    skip_space();
-    if (pos_ >= text_.size()) fail("unexpected end");
-    return text_[pos_];
-  }
-  void expect(char c) {
-    if (peek() != c) fail(fmt::format("expected '{}'", c));
-    ++pos_;
-  }
-  JsonValue value() {
-    const char c = peek();
-    JsonValue v;
-    if (c == '{') {
-      v.kind = JsonValue::Object;
-      ++pos_;
-      if (peek() == '}') return ++pos_, v;
-      for (;;) {
-        std::string key = string();
-        expect(':');
-        v.members.emplace_back(std::move(key), value());
-        if (peek() == ',') { ++pos_; continue; }
-        expect('}');
-        return v;
-      }
-    }
-    if (c == '[') {
-      v.kind = JsonValue::Array;
-      ++pos_;
-      if (peek() == ']') return ++pos_, v;
-      for (;;) {
-        v.items.push_back(value());
-        if (peek() == ',') { ++pos_; continue; }
-        expect(']');
-        return v;
-      }
-    }
-    if (c == '"') {
-      v.kind = JsonValue::String;
-      v.text = string();
-      return v;
-    }
-    if (text_.substr(pos_, 4) == "null") return pos_ += 4, v;
-    const std::size_t start = pos_;
-    while (pos_ < text_.size() && std::strchr("+-0123456789.eE", text_[pos_]) != nullptr) ++pos_;
-    if (start == pos_ || !parse_finite_double(text_.substr(start, pos_ - start), v.number)) fail("expected a value");
-    v.kind = JsonValue::Number;
-    return v;
-  }
-  std::string string() {
-    expect('"');
-    std::string out;
-    while (pos_ < text_.size() && text_[pos_] != '"') {
-      char c = text_[pos_++];
-      if (c != '\\') { out += c; continue; }
-      if (pos_ >= text_.size()) break;
-      c = text_[pos_++];
-      switch (c) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'u': {
-          if (pos_ + 4 > text_.size()) fail("short \\u escape");
-          const unsigned code = static_cast<unsigned>(std::stoul(std::string(text_.substr(pos_, 4)), nullptr, 16));
-          pos_ += 4;
-          if (code < 0x80) {
-            out += static_cast<char>(code);
-          } else if (code < 0x800) {
-            out += static_cast<char>(0xC0 | (code >> 6));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-          } else {
-            out += static_cast<char>(0xE0 | (code >> 12));
-            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-          }
-          break;
-        }
-        default: out += c;  // \" \\ \/
-      }
-    }
-    if (pos_ >= text_.size()) fail("unterminated string");
-    ++pos_;
-    return out;
-  }
-
-  std::string_view text_;
-  const std::string& source_;
-  std::size_t pos_ = 0;
-};
 
 std::string json_escape(const std::string& s) {
   std::string out = "\"";
@@ -171,93 +55,128 @@ float half_to_float(std::uint16_t h) {
   return std::bit_cast<float>(bits);
 }
 
-std::int64_t as_integer(const JsonValue& v, const std::string& source, const std::string& what) {
-  GCNN_CHECK(v.kind == JsonValue::Number && v.number >= 0 && v.number == static_cast<double>(static_cast<std::int64_t>(v.number)),
-             "{}: {} must be a non-negative integer", source, what);
-  return static_cast<std::int64_t>(v.number);
+using Json = nlohmann::json;
+
+std::int64_t as_integer(const Json& v, const std::string& source, const std::string& what) {
+  GCNN_INPUT_CHECK(v.is_number_unsigned() && v.get<std::uint64_t>() <= static_cast<std::uint64_t>(
+                                                                           std::numeric_limits<std::int64_t>::max()),
+                   "{}: {} must be a non-negative integer below 2^63, got {}", source, what, v.dump());
+  return v.get<std::int64_t>();
+}
+
+// The header as JSON; fails naming source on bad syntax or nesting deeper than
+// kSafetensorsMaxHeaderDepth (the parser itself is iterative, this bounds the work).
+Json parse_header(std::string_view text, const std::string& source) {
+  auto limit_depth = [&](int depth, Json::parse_event_t event, Json&) {
+    if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+        depth >= kSafetensorsMaxHeaderDepth)
+      GCNN_INPUT_FAIL("{}: bad safetensors header: JSON nested deeper than {} levels", source,
+                      kSafetensorsMaxHeaderDepth);
+    return true;
+  };
+  try {
+    return Json::parse(text.begin(), text.end(), limit_depth);
+  } catch (const Json::exception& e) {
+    GCNN_INPUT_FAIL("{}: bad safetensors header: {}", source, e.what());
+  }
 }
 
 }  // namespace
 
 Safetensors parse_safetensors(std::string_view bytes, const std::string& source) {
-  GCNN_CHECK(bytes.size() >= 8, "{}: not a safetensors file ({} bytes, shorter than the 8-byte header length)",
-             source, bytes.size());
+  GCNN_INPUT_CHECK(bytes.size() >= 8,
+                   "{}: not a safetensors file ({} bytes, shorter than the 8-byte header length)", source,
+                   bytes.size());
   std::uint64_t header_len = 0;
   std::memcpy(&header_len, bytes.data(), 8);
-  GCNN_CHECK(header_len <= bytes.size() - 8, "{}: header length {} exceeds the file size {}", source, header_len,
-             bytes.size());
-  const JsonValue header = JsonReader(bytes.substr(8, header_len), source).document();
-  GCNN_CHECK(header.kind == JsonValue::Object, "{}: safetensors header is not a JSON object", source);
+  GCNN_INPUT_CHECK(header_len <= bytes.size() - 8, "{}: header length {} exceeds the file size {}", source,
+                   header_len, bytes.size());
+  GCNN_INPUT_CHECK(header_len <= kSafetensorsMaxHeaderBytes, "{}: header length {} exceeds the limit of {} bytes",
+                   source, header_len, kSafetensorsMaxHeaderBytes);
+  const Json header = parse_header(bytes.substr(8, header_len), source);
+  GCNN_INPUT_CHECK(header.is_object(), "{}: safetensors header is not a JSON object", source);
   const std::string_view data = bytes.substr(8 + header_len);
 
   Safetensors out;
-  for (const auto& [name, entry] : header.members) {
+  for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
-      GCNN_CHECK(entry.kind == JsonValue::Object, "{}: __metadata__ is not an object", source);
-      for (const auto& [key, value] : entry.members) {
-        GCNN_CHECK(value.kind == JsonValue::String, "{}: __metadata__ value of '{}' is not a string", source, key);
-        out.metadata[key] = value.text;
+      GCNN_INPUT_CHECK(entry.is_object(), "{}: __metadata__ is not an object", source);
+      for (const auto& [key, value] : entry.items()) {
+        GCNN_INPUT_CHECK(value.is_string(), "{}: __metadata__ value of '{}' is not a string", source, key);
+        out.metadata[key] = value.get<std::string>();
       }
       continue;
     }
-    GCNN_CHECK(entry.kind == JsonValue::Object, "{}: entry for tensor '{}' is not an object", source, name);
-    const JsonValue* dtype = nullptr;
-    const JsonValue* shape = nullptr;
-    const JsonValue* offsets = nullptr;
-    for (const auto& [key, value] : entry.members) {
-      if (key == "dtype") dtype = &value;
-      if (key == "shape") shape = &value;
-      if (key == "data_offsets") offsets = &value;
-    }
-    GCNN_CHECK(dtype && dtype->kind == JsonValue::String, "{}: tensor '{}' has no string dtype", source, name);
-    GCNN_CHECK(shape && shape->kind == JsonValue::Array, "{}: tensor '{}' has no shape array", source, name);
-    GCNN_CHECK(offsets && offsets->kind == JsonValue::Array && offsets->items.size() == 2,
-               "{}: tensor '{}' needs data_offsets [begin, end]", source, name);
-    Shape dims;
-    for (const auto& d : shape->items) dims.push_back(as_integer(d, source, "shape of '" + name + "'"));
-    const std::int64_t begin = as_integer(offsets->items[0], source, "data_offsets of '" + name + "'");
-    const std::int64_t end = as_integer(offsets->items[1], source, "data_offsets of '" + name + "'");
+    GCNN_INPUT_CHECK(entry.is_object(), "{}: entry for tensor '{}' is not an object", source, name);
+    const auto dtype_it = entry.find("dtype"), shape_it = entry.find("shape"), offsets_it = entry.find("data_offsets");
+    GCNN_INPUT_CHECK(dtype_it != entry.end() && dtype_it->is_string(), "{}: tensor '{}' has no string dtype", source,
+                     name);
+    GCNN_INPUT_CHECK(shape_it != entry.end() && shape_it->is_array(), "{}: tensor '{}' has no shape array", source,
+                     name);
+    GCNN_INPUT_CHECK(offsets_it != entry.end() && offsets_it->is_array() && offsets_it->size() == 2,
+                     "{}: tensor '{}' needs data_offsets [begin, end]", source, name);
+    const std::string dtype = dtype_it->get<std::string>();
     std::size_t element_bytes = 0;
-    if (dtype->text == "F32") element_bytes = 4;
-    else if (dtype->text == "F64") element_bytes = 8;
-    else if (dtype->text == "F16" || dtype->text == "BF16") element_bytes = 2;
-    else if (dtype->text == "I64") element_bytes = 8;  // e.g. torchvision's bn.num_batches_tracked
-    else GCNN_FAIL("{}: tensor '{}' has dtype {}; only F32, F64, F16, BF16 and I64 are supported", source, name, dtype->text);
-    const std::int64_t numel = shape_numel(dims);
-    GCNN_CHECK(begin <= end && static_cast<std::uint64_t>(end) <= data.size(),
-               "{}: tensor '{}' data_offsets [{}, {}] lie outside the {} data bytes", source, name, begin, end,
-               data.size());
-    GCNN_CHECK(static_cast<std::size_t>(end - begin) == static_cast<std::size_t>(numel) * element_bytes,
-               "{}: tensor '{}' {} {} needs {} bytes but data_offsets give {}", source, name, dtype->text,
-               shape_str(dims), static_cast<std::size_t>(numel) * element_bytes, end - begin);
+    if (dtype == "F32") element_bytes = 4;
+    else if (dtype == "F64") element_bytes = 8;
+    else if (dtype == "F16" || dtype == "BF16") element_bytes = 2;
+    else if (dtype == "I64") element_bytes = 8;  // e.g. torchvision's bn.num_batches_tracked
+    else GCNN_INPUT_FAIL("{}: tensor '{}' has dtype {}; only F32, F64, F16, BF16 and I64 are supported", source, name, dtype);
+    Shape dims;
+    std::int64_t numel = 1, nbytes = static_cast<std::int64_t>(element_bytes);
+    for (const auto& d : *shape_it) {
+      dims.push_back(as_integer(d, source, "tensor '" + name + "' shape"));
+      GCNN_INPUT_CHECK(!__builtin_mul_overflow(numel, dims.back(), &numel) &&
+                           !__builtin_mul_overflow(nbytes, dims.back(), &nbytes),
+                       "{}: tensor '{}' has shape {}...: its size overflows 64 bits", source, name,
+                       shape_str(dims));
+    }
+    const std::int64_t begin = as_integer((*offsets_it)[0], source, "tensor '" + name + "' data_offsets");
+    const std::int64_t end = as_integer((*offsets_it)[1], source, "tensor '" + name + "' data_offsets");
+    GCNN_INPUT_CHECK(begin <= end && static_cast<std::uint64_t>(end) <= data.size(),
+                     "{}: tensor '{}' data_offsets [{}, {}] lie outside the {} data bytes", source, name, begin, end,
+                     data.size());
+    GCNN_INPUT_CHECK(end - begin == nbytes, "{}: tensor '{}' {} {} needs {} bytes but data_offsets give {}", source,
+                     name, dtype, shape_str(dims), nbytes, end - begin);
     Tensor t = Tensor::empty(dims);
     float* dst = t.data<float>();
     const char* src = data.data() + begin;
     for (std::int64_t i = 0; i < numel; ++i) {
       if (element_bytes == 4) {
         std::memcpy(dst + i, src + 4 * i, 4);
-      } else if (dtype->text == "F64") {
+      } else if (dtype == "F64") {
         double d;
         std::memcpy(&d, src + 8 * i, 8);
         dst[i] = static_cast<float>(d);
-      } else if (dtype->text == "I64") {
+      } else if (dtype == "I64") {
         std::int64_t n;
         std::memcpy(&n, src + 8 * i, 8);
         dst[i] = static_cast<float>(n);
       } else {
         std::uint16_t h;
         std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = dtype->text == "F16" ? half_to_float(h) : std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
+        dst[i] = dtype == "F16" ? half_to_float(h) : std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
       }
     }
-    GCNN_CHECK(out.tensors.emplace(name, std::move(t)).second, "{}: tensor '{}' appears twice", source, name);
+    GCNN_INPUT_CHECK(out.tensors.emplace(name, std::move(t)).second, "{}: tensor '{}' appears twice", source, name);
   }
   return out;
 }
 
+void require_finite(const std::map<std::string, Tensor>& tensors, const std::string& source) {
+  for (const auto& [name, t] : tensors) {
+    const std::vector<float> values = t.to_vector();
+    for (std::size_t i = 0; i < values.size(); ++i)
+      GCNN_INPUT_CHECK(std::isfinite(values[i]), "{}: tensor '{}' holds a non-finite value ({} at element {})", source,
+                       name, values[i], i);
+  }
+}
+
 Safetensors read_safetensors(const std::filesystem::path& path) {
+  std::error_code ec;
+  GCNN_INPUT_CHECK(!std::filesystem::is_directory(path, ec), "{}: is a folder, not a safetensors file", path.string());
   std::ifstream in(path, std::ios::binary);
-  GCNN_CHECK(in.good(), "cannot open safetensors file {}", path.string());
+  GCNN_INPUT_CHECK(in.good(), "cannot open safetensors file {}", path.string());
   std::ostringstream bytes;
   bytes << in.rdbuf();
   return parse_safetensors(bytes.str(), path.string());

@@ -3,12 +3,15 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "data/csv.h"
 #include "kernels/error.h"
 #include "layers/models.h"
 #include "layers/safetensors.h"
+#include "train/config.h"
 
 namespace gcnn::train {
 
@@ -26,7 +29,7 @@ std::vector<float> split_floats(const std::string& text, const std::string& what
   std::stringstream ss(text);
   for (std::string item; std::getline(ss, item, ',');) {
     double v;
-    GCNN_CHECK(parse_finite_double(item, v), "{}: '{}' is not a number", what, item);
+    GCNN_INPUT_CHECK(parse_finite_double(item, v), "{}: '{}' is not a finite number", what, item);
     out.push_back(static_cast<float>(v));
   }
   return out;
@@ -48,19 +51,25 @@ void save_model(const std::filesystem::path& path, Layer& model, const std::stri
                      {"gcnn.channel_stats", norm.channel_stats.to_yaml()}});
 }
 
+const std::string& checkpoint_metadata(const std::map<std::string, std::string>& metadata, const std::string& key,
+                                       const std::string& source) {
+  auto it = metadata.find(key);
+  GCNN_INPUT_CHECK(it != metadata.end(), "{}: not a gcnn checkpoint (metadata '{}' missing)", source, key);
+  return it->second;
+}
+
 Normalisation read_normalisation(const std::map<std::string, std::string>& metadata, const std::string& source) {
-  auto get = [&](const std::string& key) -> const std::string& {
-    auto it = metadata.find(key);
-    GCNN_CHECK(it != metadata.end(), "{}: not a gcnn checkpoint (metadata '{}' missing)", source, key);
-    return it->second;
-  };
+  auto get = [&](const std::string& key) -> const std::string& { return checkpoint_metadata(metadata, key, source); };
   Normalisation n;
   std::stringstream ss(get("gcnn.targets"));
   for (std::string item; std::getline(ss, item, ',');) n.target_names.push_back(item);
   n.target_mean = split_floats(get("gcnn.target_mean"), source + " gcnn.target_mean");
   n.target_std = split_floats(get("gcnn.target_std"), source + " gcnn.target_std");
-  GCNN_CHECK(n.target_mean.size() == n.target_names.size() && n.target_std.size() == n.target_names.size(),
-             "{}: target metadata sizes disagree", source);
+  GCNN_INPUT_CHECK(n.target_mean.size() == n.target_names.size() && n.target_std.size() == n.target_names.size(),
+                   "{}: target metadata sizes disagree ({} gcnn.targets, {} gcnn.target_mean, {} gcnn.target_std)",
+                   source, n.target_names.size(), n.target_mean.size(), n.target_std.size());
+  for (float s : n.target_std)
+    GCNN_INPUT_CHECK(s > 0, "{}: metadata gcnn.target_std holds {}; standard deviations must be > 0", source, s);
   n.channel_stats = ChannelStats::from_yaml(get("gcnn.channel_stats"), source + " gcnn.channel_stats");
   return n;
 }
@@ -87,26 +96,40 @@ void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const 
                      {"gcnn.best_val_rmse", fmt::format("{:.17g}", progress.best_val_rmse)}});
 }
 
-Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd) {
-  Safetensors st = read_safetensors(path);
-  std::map<std::string, Tensor> buffers;
-  for (auto& [name, t] : st.tensors) {
-    GCNN_CHECK(name.starts_with("momentum."), "{}: unexpected tensor '{}'", path.string(), name);
-    buffers[name.substr(9)] = t;
-  }
-  sgd.load_state(buffers, path.string());
+namespace {
+
+// The progress a state file records, each value checked; and its tensors finite.
+Progress read_progress(const Safetensors& st, const std::filesystem::path& path) {
+  require_finite(st.tensors, path.string());
+  for (const auto& [name, t] : st.tensors)
+    GCNN_INPUT_CHECK(name.starts_with("momentum."), "{}: unexpected tensor '{}'", path.string(), name);
   Progress p;
-  auto get = [&](const std::string& key) {
+  // A number in [low, high]; whole when integer is set.
+  auto get = [&](const std::string& key, double low, double high, bool integer) {
     auto it = st.metadata.find(key);
-    GCNN_CHECK(it != st.metadata.end(), "{}: metadata '{}' missing", path.string(), key);
+    GCNN_INPUT_CHECK(it != st.metadata.end(), "{}: metadata '{}' missing", path.string(), key);
     double v;
-    GCNN_CHECK(parse_finite_double(it->second, v), "{}: metadata '{}' = '{}' is not a number", path.string(), key,
-               it->second);
+    GCNN_INPUT_CHECK(parse_finite_double(it->second, v) && v >= low && v <= high && (!integer || v == std::floor(v)),
+                     "{}: metadata '{}' = '{}' is not {} in [{}, {}]", path.string(), key, it->second,
+                     integer ? "a whole number" : "a number", low, high);
     return v;
   };
-  p.epochs_done = static_cast<int>(get("gcnn.epochs_done"));
-  p.global_step = static_cast<std::int64_t>(get("gcnn.global_step"));
-  p.best_val_rmse = get("gcnn.best_val_rmse");
+  p.epochs_done = static_cast<int>(get("gcnn.epochs_done", 0, kMaxEpochs, true));
+  p.global_step = static_cast<std::int64_t>(get("gcnn.global_step", 0, 9007199254740992.0, true));
+  p.best_val_rmse = get("gcnn.best_val_rmse", -1, std::numeric_limits<double>::max(), false);
+  return p;
+}
+
+}  // namespace
+
+void check_state_file(const std::filesystem::path& path) { read_progress(read_safetensors(path), path); }
+
+Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd) {
+  Safetensors st = read_safetensors(path);
+  const Progress p = read_progress(st, path);
+  std::map<std::string, Tensor> buffers;
+  for (auto& [name, t] : st.tensors) buffers[name.substr(9)] = t;
+  sgd.load_state(buffers, path.string());
   return p;
 }
 

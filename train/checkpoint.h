@@ -31,6 +31,9 @@ struct Progress {
 
 void save_model(const std::filesystem::path& path, Layer& model, const std::string& config_yaml,
                 const Normalisation& norm);
+// Metadata value key of a checkpoint; throws naming source and key when absent.
+const std::string& checkpoint_metadata(const std::map<std::string, std::string>& metadata, const std::string& key,
+                                       const std::string& source);
 // Reads the normalisation and config stored by save_model.
 Normalisation read_normalisation(const std::map<std::string, std::string>& metadata, const std::string& source);
 
@@ -42,7 +45,11 @@ Normalisation read_normalisation(const std::map<std::string, std::string>& metad
 LoadReport load_body_weights(Layer& model, const std::filesystem::path& path);
 
 void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const Progress& progress);
+// Refuses (naming the file and the tensor or key) non-finite momentum buffers
+// and metadata outside its range (epochs_done in [0, kMaxEpochs], ...).
 Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd);
+// The checks of load_state without a model: the file is read and validated.
+void check_state_file(const std::filesystem::path& path);
 
 std::string join_floats(const std::vector<float>& values);
 std::vector<float> split_floats(const std::string& text, const std::string& what);

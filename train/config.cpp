@@ -3,10 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
+#include <map>
 #include <fstream>
 #include <sstream>
 
+#include "data/synth.h"
+#include "data/threads.h"
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
 #include "layers/options.h"
@@ -24,18 +28,18 @@ bool is_index(const std::string& s) {
 // Applies "a.b.0.c=value" to root; returns the dotted key as Options names it ("a.b[0].c").
 std::string apply_override(YAML::Node& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
-  GCNN_CHECK(eq != std::string::npos && eq > 0, "--set '{}': expected key.path=value", assignment);
+  GCNN_INPUT_CHECK(eq != std::string::npos && eq > 0, "--set '{}': expected key.path=value", assignment);
   const std::string path = assignment.substr(0, eq);
   YAML::Node value;
   try {
     value = YAML::Load(assignment.substr(eq + 1));
   } catch (const YAML::Exception& e) {
-    GCNN_FAIL("--set '{}': value is not valid YAML: {}", assignment, e.msg);
+    GCNN_INPUT_FAIL("--set '{}': value is not valid YAML: {}", assignment, e.msg);
   }
   std::vector<std::string> parts;
   std::stringstream ss(path);
   for (std::string part; std::getline(ss, part, '.');) {
-    GCNN_CHECK(!part.empty(), "--set '{}': empty key in '{}'", assignment, path);
+    GCNN_INPUT_CHECK(!part.empty(), "--set '{}': empty key in '{}'", assignment, path);
     parts.push_back(part);
   }
   std::string dotted;
@@ -45,18 +49,21 @@ std::string apply_override(YAML::Node& root, const std::string& assignment) {
     const std::string& part = parts[i];
     const bool last = i + 1 == parts.size();
     if (cur.IsSequence()) {
-      GCNN_CHECK(is_index(part) && std::stoul(part) < cur.size(), "--set '{}': '{}' is a list of {} items; '{}' is not an index into it",
-                 assignment, dotted, cur.size(), part);
+      std::size_t index = 0;
+      const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), index);
+      GCNN_INPUT_CHECK(is_index(part) && ec == std::errc() && end == part.data() + part.size() && index < cur.size(),
+                       "--set '{}': '{}' is a list of {} items; '{}' is not an index into it", assignment, dotted,
+                       cur.size(), part);
       dotted += "[" + part + "]";
       if (last) {
-        cur[std::stoul(part)] = value;
+        cur[index] = value;
       } else {
-        YAML::Node next = cur[std::stoul(part)];
+        YAML::Node next = cur[index];
         cur.reset(next);
       }
       continue;
     }
-    GCNN_CHECK(cur.IsMap() || cur.IsNull(), "--set '{}': '{}' is not a map", assignment, dotted);
+    GCNN_INPUT_CHECK(cur.IsMap() || cur.IsNull(), "--set '{}': '{}' is not a map", assignment, dotted);
     dotted += (dotted.empty() ? "" : ".") + part;
     if (last) {
       cur[part] = value;
@@ -69,6 +76,24 @@ std::string apply_override(YAML::Node& root, const std::string& assignment) {
   return dotted;
 }
 
+// Throws naming both lines when a map of node (at any depth) repeats a key;
+// yaml-cpp would keep the first silently.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& source) {
+  if (node.IsSequence())
+    for (const auto& item : node) reject_duplicate_keys(item, source);
+  if (!node.IsMap()) return;
+  std::map<std::string, int> lines;
+  for (const auto& entry : node) {
+    if (entry.first.IsScalar()) {
+      const std::string key = entry.first.Scalar();
+      const int line = entry.first.Mark().line + 1;
+      const auto [it, fresh] = lines.emplace(key, line);
+      GCNN_INPUT_CHECK(fresh, "{}:{}: duplicate key '{}' (first given on line {})", source, line, key, it->second);
+    }
+    reject_duplicate_keys(entry.second, source);
+  }
+}
+
 fs::path resolve_path(const fs::path& base, const std::string& value) {
   fs::path p(value);
   return p.is_absolute() ? p : fs::absolute(base / p).lexically_normal();
@@ -78,10 +103,11 @@ void parse_data(Options o, DataConfig& d, const fs::path& base, YAML::Node resol
   if (o.has("synthetic")) {
     Options s = o.child("synthetic");
     d.synthetic.enabled = true;
-    d.synthetic.n = static_cast<std::size_t>(s.get<std::int64_t>("n", 1000));
     d.synthetic.size = s.get<int>("size", 64);
     d.synthetic.seed = static_cast<std::uint64_t>(s.get<std::int64_t>("seed", 1));
-    if (d.synthetic.n < 20) s.fail("n", "must be at least 20");
+    const auto n = s.get<std::int64_t>("n", 1000);
+    if (n < 20 || n > kSynthMaxGalaxies) s.fail("n", fmt::format("must be in [20, {}]", kSynthMaxGalaxies));
+    d.synthetic.n = static_cast<std::size_t>(n);
     if (d.synthetic.size < 8 || d.synthetic.size > 512) s.fail("size", "must be in [8, 512]");
     s.finish();
   }
@@ -97,6 +123,12 @@ void parse_data(Options o, DataConfig& d, const fs::path& base, YAML::Node resol
   d.id_column = o.get<std::string>("id_column", d.id_column);
   d.targets = o.get<std::vector<std::string>>("targets", d.targets);
   if (d.targets.empty()) o.fail("targets", "must name at least one target column");
+  for (std::size_t i = 0; i < d.targets.size(); ++i) {
+    if (d.targets[i] == d.id_column)
+      o.fail("targets", fmt::format("names '{}', the id column (data.id_column), which is not a target", d.id_column));
+    for (std::size_t j = 0; j < i; ++j)
+      if (d.targets[j] == d.targets[i]) o.fail("targets", fmt::format("names '{}' twice", d.targets[i]));
+  }
   d.image_size = o.get<int>("image_size", d.image_size);
   if (d.image_size < 8 || d.image_size > 1024) o.fail("image_size", "must be in [8, 1024]");
   d.val_fraction = o.get<double>("val_fraction", d.val_fraction);
@@ -105,7 +137,9 @@ void parse_data(Options o, DataConfig& d, const fs::path& base, YAML::Node resol
   d.batch_size = o.get<int>("batch_size", d.batch_size);
   if (d.batch_size < 2) o.fail("batch_size", "must be at least 2 (batch normalisation needs it)");
   d.workers = o.get<int>("workers", d.workers);
-  if (d.workers < 0) o.fail("workers", "must be >= 0");
+  if (d.workers < 0 || d.workers > max_worker_threads())
+    o.fail("workers", fmt::format("must be in [0, {}] (4 x the {} hardware threads of this machine)",
+                                  max_worker_threads(), max_worker_threads() / 4));
   d.dihedral = o.get<bool>("dihedral", d.dihedral);
   d.zoom = o.get<double>("zoom", d.zoom);
   if (!(d.zoom >= 1.0 && d.zoom <= 2.0)) o.fail("zoom", "must be in [1, 2]");
@@ -222,7 +256,7 @@ PhaseConfig parse_phase(Options o) {
   } else {
     p.epochs = o.require<int>("epochs");
   }
-  if (p.epochs < 1) o.fail("epochs", "must be >= 1");
+  if (p.epochs < 1 || p.epochs > kMaxEpochs) o.fail("epochs", fmt::format("must be in [1, {}]", kMaxEpochs));
   o.finish();
   return p;
 }
@@ -249,9 +283,10 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    GCNN_FAIL("{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.msg);
+    GCNN_INPUT_FAIL("{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.msg);
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  reject_duplicate_keys(root, source);
   auto overridden = std::make_shared<std::set<std::string>>();
   for (const auto& o : overrides) overridden->insert(apply_override(root, o));
 
@@ -259,8 +294,9 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   c.file = source;
   Options o(root, source, "", overridden);
   c.name = o.require<std::string>("name");
-  if (c.name.empty() || c.name.find_first_of("/\\") != std::string::npos || c.name == "." || c.name == "..")
-    o.fail("name", "must be a plain folder name (no slashes)");
+  if (c.name.empty() || c.name.find_first_of(std::string("/\\\0", 3)) != std::string::npos || c.name == "." ||
+      c.name == "..")
+    o.fail("name", "must be a plain folder name (no slashes or NUL bytes)");
   c.seed = static_cast<std::uint64_t>(o.get<std::int64_t>("seed", 0));
   c.device = o.get<std::string>("device", c.device);
   c.runs_dir = o.get<std::string>("runs_dir", "runs");
@@ -274,6 +310,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
     o.fail("loss", e.what());
   }
   c.huber_delta = o.get<float>("huber_delta", 1.0f);
+  if (!(c.huber_delta > 0)) o.fail("huber_delta", "must be > 0");
   Options opt = o.child("optimizer");
   c.optimizer.momentum = opt.get<double>("momentum", c.optimizer.momentum);
   c.optimizer.nesterov = opt.get<bool>("nesterov", false);
@@ -283,6 +320,9 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   opt.finish();
   for (Options& phase : o.list("phases")) c.phases.push_back(parse_phase(phase));
   if (c.phases.empty()) o.fail("phases", "must list at least one training phase");
+  std::int64_t epochs = 0;
+  for (const auto& p : c.phases) epochs += p.epochs;
+  if (epochs > kMaxEpochs) o.fail("phases", fmt::format("add up to {} epochs; the limit is {}", epochs, kMaxEpochs));
   if (c.model.preset == "layers")
     for (const auto& p : c.phases)
       if (p.freeze_body) o.fail("phases", "freeze_body needs a preset model with a head (resnet*, plain_cnn)");
@@ -294,8 +334,10 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
 }
 
 ExperimentConfig load_config(const fs::path& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  GCNN_INPUT_CHECK(!fs::is_directory(path, ec), "config file {}: is a folder, not a YAML file", path.string());
   std::ifstream in(path);
-  GCNN_CHECK(in.good(), "cannot read config file {}", path.string());
+  GCNN_INPUT_CHECK(in.good(), "cannot read config file {}", path.string());
   std::stringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path.string(), fs::absolute(path).parent_path(), overrides);
@@ -315,8 +357,8 @@ std::unique_ptr<Sequential> build_model(const ExperimentConfig& c, int n_targets
     const Shape in{2, 3, c.data.image_size, c.data.image_size};
     auto net = make_layer_list(items, in);
     const Shape out = net->output_shape(in);
-    GCNN_CHECK(out == (Shape{2, n_targets}), "{}: model.layers ends with output {} but the data has {} target(s): "
-               "end with a linear layer of out: {}", m.file, shape_str(out), n_targets, n_targets);
+    GCNN_INPUT_CHECK(out == (Shape{2, n_targets}), "{}: model.layers ends with output {} but the data has {} target(s): "
+                     "end with a linear layer of out: {}", m.file, shape_str(out), n_targets, n_targets);
     net->reset_parameters(c.seed);
     net->needs_input_grad = false;
     return net;

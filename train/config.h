@@ -16,6 +16,8 @@
 
 namespace gcnn::train {
 
+inline constexpr int kMaxEpochs = 1000000;  // of all phases together
+
 struct SyntheticDataConfig {
   bool enabled = false;
   std::size_t n = 1000;       // galaxies generated (into <run dir>/synthetic unless `dir` is set)

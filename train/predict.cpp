@@ -16,14 +16,22 @@ namespace fs = std::filesystem;
 PredictResult predict(const PredictOptions& o) {
   fs::path file = o.checkpoint;
   if (fs::is_directory(file)) file = fs::exists(file / "best.safetensors") ? file / "best.safetensors" : file / "last.safetensors";
-  GCNN_CHECK(fs::is_regular_file(file), "--checkpoint {}: no such checkpoint file", file.string());
+  GCNN_INPUT_CHECK(fs::is_regular_file(file), "--checkpoint {}: no such checkpoint file", file.string());
   Safetensors st = read_safetensors(file);
   const Normalisation norm = read_normalisation(st.metadata, file.string());
   // The stored config's paths may not exist here: only the model and data keys matter.
   ExperimentConfig config;
   {
-    const YAML::Node stored = YAML::Load(st.metadata.at("gcnn.config"));
+    YAML::Node stored;
+    try {
+      stored = YAML::Load(checkpoint_metadata(st.metadata, "gcnn.config", file.string()));
+    } catch (const YAML::Exception& e) {
+      GCNN_INPUT_FAIL("{}: metadata gcnn.config is not valid YAML (line {}): {}", file.string(), e.mark.line + 1,
+                      e.msg);
+    }
+    GCNN_INPUT_CHECK(stored.IsMap(), "{}: metadata gcnn.config is not a YAML map of keys", file.string());
     YAML::Node data = stored["data"];
+    GCNN_INPUT_CHECK(!data || data.IsMap(), "{}: metadata gcnn.config: 'data' is not a map of keys", file.string());
     YAML::Node minimal = YAML::Clone(stored);
     minimal["data"] = YAML::Node(YAML::NodeType::Map);
     minimal["data"]["synthetic"]["n"] = 100;
@@ -74,12 +82,14 @@ PredictResult predict(const PredictOptions& o) {
       csv += csv_line(fields);
     }
   }
-  write_file_atomic(r.out, csv);
+  GCNN_INPUT_CHECK(r.rows > 0, "--catalog {}: no galaxies to predict", o.catalog.string());
   if (r.has_truth)
     for (int k = 0; k < T; ++k) {
       r.rmse.push_back(rmse(preds[k], truths[k]));
       r.nmad.push_back(nmad(preds[k], truths[k]));
     }
+  // Last, so that any failure above leaves an existing output file untouched.
+  write_file_atomic(r.out, csv);
   return r;
 }
 

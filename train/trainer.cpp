@@ -18,6 +18,7 @@
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
 #include "train/data.h"
+#include "train/run_folder.h"
 
 namespace gcnn::train {
 namespace fs = std::filesystem;
@@ -160,7 +161,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   const Clock::time_point start = Clock::now();
   const Device device = parse_device(config.device);
   const fs::path run_dir = config.run_dir();
-  fs::create_directories(run_dir);
+  const RunFolder folder(run_dir, options.resume, options.overwrite);
   const fs::path metrics_path = run_dir / "metrics.csv", last_path = run_dir / "last.safetensors",
                  state_path = run_dir / "last.state", best_path = run_dir / "best.safetensors";
   const std::string config_yaml = dump_yaml(config.resolved);
@@ -183,8 +184,6 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
 
   Progress progress;
   if (options.resume) {
-    GCNN_CHECK(fs::exists(state_path) && fs::exists(last_path), "--resume {}: no last.state / last.safetensors there",
-               run_dir.string());
     Safetensors weights = read_safetensors(last_path);
     LoadReport report = load_state_dict(*model, weights.tensors, last_path.string());
     GCNN_CHECK(report.missing.empty() && report.unexpected.empty(),

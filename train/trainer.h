@@ -24,6 +24,7 @@ struct TrainOptions {
   bool resume = false;          // continue from the run folder's last.state
   bool progress = true;         // progress bar when stdout is a terminal
   int stop_after_epochs = -1;   // stop after this many epochs of this invocation (tests: interrupt a run)
+  bool overwrite = false;       // a new run may replace a previous run in its folder
 };
 
 struct TrainResult {
@@ -38,8 +39,10 @@ struct TrainResult {
   std::filesystem::path run_dir;
 };
 
-// Runs (or resumes) the experiment. Throws gcnn::Error on a non-finite loss,
-// after leaving the last good checkpoint untouched.
+// Runs (or resumes) the experiment. Claims the run folder first (RunFolder:
+// no new run over an old one without overwrite, locked against a second
+// process). Throws gcnn::Error on a non-finite loss, after leaving the last
+// good checkpoint untouched.
 TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions& options);
 
 // One optimisation step, the unit every training loop runs: forward in

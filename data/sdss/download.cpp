@@ -181,11 +181,13 @@ double parse_rate(std::string_view text) {
     if (unit == "s") per = 1.0;
     else if (unit == "min") per = 60.0;
     else if (unit == "h") per = 3600.0;
-    else GCNN_FAIL("--rate '{}': unit must be /s, /min or /h", text);
+    else GCNN_INPUT_FAIL("--rate '{}': unit must be /s, /min or /h", text);
   }
   double value = 0;
-  GCNN_CHECK(parse_finite_double(number, value) && value >= 0,
-             "--rate '{}': expected a non-negative number of requests, e.g. 10/s (0 = unlimited)", text);
+  GCNN_INPUT_CHECK(parse_finite_double(number, value) && value >= 0,
+                   "--rate '{}': expected a non-negative number of requests, e.g. 10/s (0 = unlimited)", text);
+  GCNN_INPUT_CHECK(value == 0 || value / per >= kMinRatePerSecond,
+                   "--rate '{}': below the minimum of 1/h (one request per hour); use 0 for unlimited", text);
   return value / per;
 }
 
@@ -253,6 +255,7 @@ void write_failed_csv(const fs::path& path, const std::vector<FailedItem>& faile
 }  // namespace
 
 DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const DownloadOptions& options) {
+  check_base_url(options.base_url);
   GCNN_CHECK(options.jobs >= 1, "--jobs {}: need at least 1", options.jobs);
   GCNN_CHECK(options.timeout_s > 0, "--timeout {}: must be positive", options.timeout_s);
   GCNN_CHECK(options.retry.retries >= 0, "--retries {}: must be >= 0", options.retry.retries);

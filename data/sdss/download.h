@@ -106,7 +106,10 @@ struct DownloadSummary {
 // earlier killed runs are removed first: one download per folder at a time.
 DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const DownloadOptions& options);
 
-// Parses "10", "10/s", "600/min", "36000/h" into requests per second.
+// The slowest rate accepted: one request per hour (slower would never finish).
+inline constexpr double kMinRatePerSecond = 1.0 / 3600.0;
+// Parses "10", "10/s", "600/min", "36000/h" into requests per second; 0 is
+// unlimited, other rates below kMinRatePerSecond are refused.
 double parse_rate(std::string_view text);
 
 }  // namespace gcnn::sdss

@@ -85,6 +85,13 @@ size_t CurlEasy::on_header(char* data, size_t size, size_t count, void* self) {
   return size * count;
 }
 
+void check_base_url(std::string_view url) {
+  std::string scheme(url.substr(0, url.find("://")));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+  GCNN_INPUT_CHECK(url.find("://") != std::string_view::npos && (scheme == "http" || scheme == "https"),
+                   "--base-url '{}': only http:// and https:// URLs are allowed", url);
+}
+
 void CurlEasy::prepare_get(const std::string& url, double timeout_s, double connect_timeout_s) {
   response_ = HttpResponse{};
   error_[0] = '\0';
@@ -92,6 +99,8 @@ void CurlEasy::prepare_get(const std::string& url, double timeout_s, double conn
   curl_easy_setopt(handle_, CURLOPT_HTTPGET, 1L);
   curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(handle_, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(handle_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(handle_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
   curl_easy_setopt(handle_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_s * 1000));

@@ -35,6 +35,10 @@ std::optional<double> parse_retry_after(std::string_view value);
 // (form encoding), everything else is percent-encoded.
 std::string query_encode(std::string_view text);
 
+// Throws an InputError naming --base-url unless url is http:// or https://
+// (libcurl would also read file://, ftp://, ... URLs).
+void check_base_url(std::string_view url);
+
 // One easy handle with the body and the headers we read collected into an
 // HttpResponse. Reused across requests so that curl keeps its connection.
 class CurlEasy {

@@ -151,6 +151,7 @@ std::string fetch_sql(CurlEasy& easy, const std::string& url, const QueryOptions
 }  // namespace
 
 QueryResult run_sql_query(std::string_view sql_text, const QueryOptions& options) {
+  check_base_url(options.base_url);
   GCNN_CHECK(options.limit >= 0 && options.page_size >= 0, "--limit and --page-size must be >= 0");
   std::string sql = compact_sql(sql_text);
   GCNN_CHECK(!sql.empty(), "the SQL text is empty");

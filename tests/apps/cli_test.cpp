@@ -1,7 +1,11 @@
-// The gcnn program as a user runs it: --version, devices, and a bad --device.
+// The gcnn program as a user runs it: --version, devices, a bad --device, and
+// out-of-range or hostile arguments, each refused with a message that names the
+// option and its limit (and no engine source location).
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <sys/wait.h>
 
@@ -41,6 +45,47 @@ TEST(Cli, BadDeviceIsAnErrorWithNonZeroExit) {
   CommandResult r = run_gcnn("devices --device gpu7");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("bad device 'gpu7'"), std::string::npos) << r.output;
+}
+
+// Runs gcnn with args; expects a failure whose output names `expected` and
+// carries no engine source location.
+void expect_user_error(const std::string& args, const std::string& expected) {
+  CommandResult r = run_gcnn(args);
+  EXPECT_EQ(r.status, 1) << args << ": " << r.output;
+  EXPECT_NE(r.output.find(expected), std::string::npos) << args << ": " << r.output;
+  EXPECT_EQ(r.output.find(".cpp:"), std::string::npos) << args << ": " << r.output;
+}
+
+TEST(Cli, SynthRefusesSizesBeyondItsLimits) {
+  const std::string out = (std::filesystem::temp_directory_path() / "gcnn_cli_synth_limits").string();
+  expect_user_error("synth --n 10 --size 100000 --out " + out, "synth: --size 100000: must be in [8, 1024]");
+  expect_user_error("synth --n -1 --out " + out, "synth: --n -1: must be in [1, 10000000]");
+  expect_user_error("synth --n 10 --threads 100000 --out " + out, "synth: --threads 100000: must be in [0, ");
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST(Cli, BenchDataRefusesTooManyWorkers) {
+  expect_user_error("bench data --synthetic 0 --workers 100000", "bench data: --workers 100000: must be in [0, ");
+}
+
+TEST(Cli, DownloadRefusesHopelessRatesAndNonHttpUrls) {
+  const auto dir = std::filesystem::temp_directory_path() / "gcnn_cli_download_limits";
+  std::filesystem::create_directories(dir);
+  const std::string catalog = (dir / "catalog.csv").string();
+  { std::ofstream(catalog) << "objID,ra,dec\n1,10.0,0.5\n"; }
+  const std::string base = "download --catalog " + catalog + " --out " + (dir / "out").string();
+  expect_user_error(base + " --rate 0.0000001/h", "--rate '0.0000001/h': below the minimum of 1/h");
+  expect_user_error(base + " --base-url file:///etc", "--base-url 'file:///etc': only http:// and https://");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, QueryWithAMissingSqlFileNamesIt) {
+  expect_user_error("query --sql /nonexistent --out /tmp/gcnn_cli_query.csv", "--sql /nonexistent: no such file");
+  expect_user_error("query --sql / --out /tmp/gcnn_cli_query.csv", "--sql /: no such file");
+}
+
+TEST(Cli, TrainWithAFolderAsConfigNamesIt) {
+  expect_user_error("train --config /tmp", "config file /tmp: is a folder");
 }
 
 }  // namespace

@@ -87,13 +87,39 @@ TEST(ImageDecode, ErrorsNameThePath) {
   EXPECT_NE(msg.find((dir / "truncated.jpg").string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
   msg = error_of([&] { read_image(dir / "text.jpg"); });
-  EXPECT_NE(msg.find((dir / "text.jpg").string() + ": cannot decode"), std::string::npos) << msg;
+  EXPECT_NE(msg.find((dir / "text.jpg").string() + ": not a JPEG or PNG file"), std::string::npos) << msg;
   msg = error_of([&] { read_image(dir / "gray.png"); });
   EXPECT_NE(msg.find((dir / "gray.png").string() + ": image has 1 channel(s), expected 3"), std::string::npos) << msg;
   msg = error_of([&] { read_image(dir / "empty.jpg"); });
   EXPECT_NE(msg.find("empty image file"), std::string::npos) << msg;
   msg = error_of([&] { read_image(dir / "absent.jpg"); });
   EXPECT_NE(msg.find((dir / "absent.jpg").string() + ": cannot open image"), std::string::npos) << msg;
+}
+
+TEST(ImageDecode, OnlyJpegAndPngMatchingTheirNamesAreRead) {
+  std::string bmp;
+  const Image img = gradient(8, 8);
+  stbi_write_bmp_to_func([](void* ctx, void* d, int n) { static_cast<std::string*>(ctx)->append(static_cast<char*>(d), n); },
+                         &bmp, 8, 8, 3, img.pixels.data());
+  std::string msg = error_of([&] { decode_image(bmp, "cutout.jpg"); });
+  EXPECT_NE(msg.find("cutout.jpg: not a JPEG or PNG file"), std::string::npos) << msg;
+  msg = error_of([&] { decode_image(encode_png(img), "cutout.jpg"); });
+  EXPECT_NE(msg.find("cutout.jpg: named as a JPEG but holds PNG data"), std::string::npos) << msg;
+  msg = error_of([&] { decode_image(encode_jpeg(img, 90), "cutout.png"); });
+  EXPECT_NE(msg.find("cutout.png: named as a PNG but holds JPEG data"), std::string::npos) << msg;
+}
+
+TEST(ImageDecode, AHugeJpegHeaderIsRefusedBeforeDecoding) {
+  std::string jpeg = encode_jpeg(gradient(8, 8), 90);
+  // SOF0: FF C0, length (2 bytes), precision (1), height (2), width (2).
+  const auto sof = jpeg.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  for (std::size_t at : {sof + 5, sof + 7}) {
+    jpeg[at] = static_cast<char>(16000 >> 8);
+    jpeg[at + 1] = static_cast<char>(16000 & 0xFF);
+  }
+  const std::string msg = error_of([&] { decode_image(jpeg, "huge.jpg"); });
+  EXPECT_NE(msg.find("huge.jpg: image of 16000x16000 pixels exceeds the limit"), std::string::npos) << msg;
 }
 
 TEST(ImageDataset, ErrorPolicyThrowsOnFirstBadFileAndSkipPolicyReportsEach) {
