@@ -54,7 +54,10 @@ TEST(Checkpoint, LoadsTorchvisionBodyIntoFastaiHeadModel) {
 struct SavedState {
   std::unique_ptr<Sequential> model;
   std::unique_ptr<optim::Sgd> sgd;
-  std::filesystem::path path = std::filesystem::temp_directory_path() / "gcnn_checkpoint_test.state";
+  // One file per test: ctest runs the tests of this file in parallel processes.
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               (std::string("gcnn_checkpoint_test.") +
+                                ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".state");
   Safetensors saved;
 
   SavedState() {

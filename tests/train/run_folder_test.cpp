@@ -75,7 +75,9 @@ std::string error_of(F&& f) {
 class RunFolderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    runs = fs::temp_directory_path() / "gcnn_run_folder_test";
+    // One folder per test: ctest runs the tests of this file in parallel processes.
+    runs = fs::temp_directory_path() /
+           (std::string("gcnn_run_folder_test.") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(runs);
     quiet.progress = false;
     TrainOptions first = quiet;
