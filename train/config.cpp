@@ -134,6 +134,12 @@ void parse_data(Options o, DataConfig& d, const fs::path& base, YAML::Node resol
   d.val_fraction = o.get<double>("val_fraction", d.val_fraction);
   if (!(d.val_fraction > 0 && d.val_fraction < 1)) o.fail("val_fraction", "must be in (0, 1)");
   d.split_seed = static_cast<std::uint64_t>(o.get<std::int64_t>("split_seed", 0));
+  d.folds = o.get<int>("folds", 0);
+  if (d.folds != 0 && (d.folds < 2 || d.folds > 100)) o.fail("folds", "must be 0 (no k-fold) or in [2, 100]");
+  d.fold = o.get<int>("fold", 0);
+  if (d.folds == 0 && o.has("fold")) o.fail("fold", "needs data.folds (the number of folds)");
+  if (d.folds != 0 && (d.fold < 0 || d.fold >= d.folds))
+    o.fail("fold", fmt::format("must be in [0, {}] (data.folds is {})", d.folds - 1, d.folds));
   d.batch_size = o.get<int>("batch_size", d.batch_size);
   if (d.batch_size < 2) o.fail("batch_size", "must be at least 2 (batch normalisation needs it)");
   d.workers = o.get<int>("workers", d.workers);

@@ -34,6 +34,8 @@ struct DataConfig {
   int image_size = 128;              // network input side
   double val_fraction = 0.2;
   std::uint64_t split_seed = 0;
+  int folds = 0;                     // k-fold cross-validation: k folds (0: a random val_fraction)
+  int fold = 0;                      // with folds: this run validates on fold `fold` (0-based)
   int batch_size = 32;
   int workers = 2;
   // augmentation (training only)

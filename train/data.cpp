@@ -56,7 +56,8 @@ ExperimentData::ExperimentData(const ExperimentConfig& config, const fs::path& r
   dataset_ = load_dataset(catalog_path, images_dir, options);
   for (const auto& problem : dataset_.problems) fmt::print("skipped: {}\n", problem);
 
-  const Split split = random_split(dataset_.size(), d.val_fraction, d.split_seed);
+  const Split split = d.folds > 0 ? kfold_split(dataset_.size(), d.folds, d.fold, d.split_seed)
+                                  : random_split(dataset_.size(), d.val_fraction, d.split_seed);
   GCNN_CHECK(!split.valid.empty() && split.train.size() >= static_cast<std::size_t>(d.batch_size),
              "{}: {} images cannot be split into a validation set ({}) and at least one training batch of {}",
              catalog_path.string(), dataset_.size(), split.valid.size(), d.batch_size);

@@ -102,6 +102,16 @@ TEST(Config, OverrideErrorsNameTheSetOption) {
   EXPECT_NE(error_of(kValid, {"novalue"}).find("key.path=value"), std::string::npos);
 }
 
+TEST(Config, KFoldKeysAreChecked) {
+  ExperimentConfig c = parse_config(kValid, "exp.yaml", ".", {"data.folds=5", "data.fold=4"});
+  EXPECT_EQ(c.data.folds, 5);
+  EXPECT_EQ(c.data.fold, 4);
+  EXPECT_NE(error_of(kValid, {"data.folds=5", "data.fold=5"}).find("[0, 4]"), std::string::npos)
+      << error_of(kValid, {"data.folds=5", "data.fold=5"});
+  EXPECT_NE(error_of(kValid, {"data.folds=1"}).find("data.folds"), std::string::npos);
+  EXPECT_NE(error_of(kValid, {"data.fold=1"}).find("needs data.folds"), std::string::npos);
+}
+
 TEST(Config, LayerListModelIsCheckedUpFront) {
   const std::string text = R"(name: l
 data: {synthetic: {n: 40, size: 16}, image_size: 16, batch_size: 8}
