@@ -1,7 +1,8 @@
 // The CUDA emulation harness itself: device memory through Tensor and the
 // caching allocator, the two proving kernels (ReLU, per-channel sum) against
 // the reference on sizes that are not multiples of the block size, barrier and
-// shuffle semantics, and a deliberately broken reduction that must fail.
+// shuffle semantics, and deliberately broken kernels that must fail: a missing
+// barrier, a dependence on block order, a shuffle outside its mask.
 #define GCNN_CUDA_EMULATION 1
 #include "kernels/cuda/common.cuh"
 
@@ -227,6 +228,68 @@ TEST(EmulationHarness, ReportsThreadsWaitingAtDifferentBarriers) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("deadlocked"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("mixed_barrier_kernel"), std::string::npos) << e.what();
+  }
+}
+
+// Deliberately broken: each block continues the count of the block before it,
+// which is right only if blocks run in index order (nothing on a GPU says so).
+__global__ void block_order_dependent_kernel(float* out) {
+  if (threadIdx.x == 0) out[blockIdx.x] = blockIdx.x == 0 ? 1.0f : out[blockIdx.x - 1] + 1.0f;
+}
+
+TEST(EmulationHarness, BlocksRunInTheScheduleOrderSoOrderDependenceFails) {
+  const unsigned blocks = 40;
+  auto run = [&](emu::Schedule s) {
+    ScheduleGuard guard(s);
+    Tensor out = Tensor::zeros({blocks}, Device::cuda(0));
+    GCNN_LAUNCH(block_order_dependent_kernel, blocks, 32u, 0, nullptr, out.data<float>());
+    return out.to_vector();
+  };
+  const auto forward = run(emu::Schedule::Forward);
+  for (unsigned b = 0; b < blocks; ++b) ASSERT_EQ(forward[b], static_cast<float>(b + 1));  // in order it "works"
+  for (auto s : {emu::Schedule::Reverse, emu::Schedule::Shuffled}) {
+    const auto v = run(s);
+    int wrong = 0;
+    for (unsigned b = 0; b < blocks; ++b) wrong += v[b] != static_cast<float>(b + 1);
+    EXPECT_GT(wrong, 0) << "block-order dependence not caught, schedule " << static_cast<int>(s);
+  }
+}
+
+// Deliberately broken: the lower half-warp shuffles with a mask naming only
+// itself but reads from the upper half.
+__global__ void shuffle_outside_mask_kernel(const float* in, float* out) {
+  const unsigned lane = threadIdx.x;
+  if (lane < 16) out[lane] = __shfl_sync(0x0000ffffu, in[lane], static_cast<int>(lane) + 16);
+}
+// Right: the same exchange with the whole warp in the mask.
+__global__ void shuffle_inside_mask_kernel(const float* in, float* out) {
+  const unsigned lane = threadIdx.x;
+  const float v = __shfl_sync(0xffffffffu, in[lane], static_cast<int>(lane + 16) % 32);
+  if (lane < 16) out[lane] = v;
+}
+// Deliberately broken: lane 3 calls a shuffle whose mask leaves it out.
+__global__ void lane_outside_own_mask_kernel(float* out) {
+  out[threadIdx.x] = __shfl_xor_sync(0xfffffff7u, 1.0f, 1);
+}
+
+TEST(EmulationHarness, ShuffleMasksAreHonoured) {
+  Tensor in = random_cpu({32}, 4);
+  Tensor ind = in.to(Device::cuda(0));
+  const auto i = in.to_vector();
+  Tensor good = Tensor::zeros({16}, Device::cuda(0));
+  GCNN_LAUNCH(shuffle_inside_mask_kernel, 1u, 32u, 0, nullptr, ind.data<float>(), good.data<float>());
+  for (int l = 0; l < 16; ++l) EXPECT_EQ(good.to_vector()[l], i[l + 16]);
+
+  Tensor bad = Tensor::zeros({16}, Device::cuda(0));
+  GCNN_LAUNCH(shuffle_outside_mask_kernel, 1u, 32u, 0, nullptr, ind.data<float>(), bad.data<float>());
+  for (float v : bad.to_vector()) EXPECT_TRUE(std::isnan(v)) << "a read from outside the mask gave " << v;
+
+  Tensor out = Tensor::zeros({32}, Device::cuda(0));
+  try {
+    GCNN_LAUNCH(lane_outside_own_mask_kernel, 1u, 32u, 0, nullptr, out.data<float>());
+    FAIL() << "a lane outside its own shuffle mask was not reported";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lane 3"), std::string::npos) << e.what();
   }
 }
 

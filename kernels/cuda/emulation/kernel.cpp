@@ -3,6 +3,7 @@
 
 #include <ucontext.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <exception>
@@ -171,14 +172,19 @@ int lane_id() { return scheduler().current % 32; }
 void syncthreads() { yield_to_scheduler(FiberState::AtBlockBarrier); }
 void syncwarp() { yield_to_scheduler(FiberState::AtWarpBarrier); }
 
-std::uint64_t warp_exchange(std::uint64_t value, int src_lane) {
+std::uint64_t warp_exchange(std::uint64_t value, int src_lane, unsigned mask) {
   Scheduler& s = scheduler();
   int t = s.current;
+  GCNN_CHECK((mask >> (t % 32)) & 1u,
+             "CUDA emulation: lane {} of block ({}, {}, {}) calls a warp shuffle with mask {:#010x}, which leaves it out",
+             t % 32, s.block.block_idx.x, s.block.block_idx.y, s.block.block_idx.z, mask);
   Warp& warp = s.warps[t / 32];
   warp.slots[t % 32] = value;
   syncwarp();  // every lane has deposited
   int src = (t / 32) * 32 + src_lane;
-  std::uint64_t result = (src_lane >= 0 && src_lane < 32 && src < s.active_threads) ? warp.slots[src_lane] : value;
+  std::uint64_t result = value;
+  if (src_lane >= 0 && src_lane < 32 && src < s.active_threads)
+    result = ((mask >> src_lane) & 1u) ? warp.slots[src_lane] : kPoisonBits;
   syncwarp();  // every lane has read before the slots are reused
   return result;
 }
@@ -213,14 +219,20 @@ void run_grid(const char* kernel_name, dim3 grid, dim3 block, std::size_t dynami
   s.block.block_dim = block;
   s.block.dynamic_shared = dynamic_shared_bytes ? s.shared.data() : nullptr;
   std::mt19937_64 rng(g_seed.load());
-  for (unsigned z = 0; z < grid.z; ++z)
-    for (unsigned y = 0; y < grid.y; ++y)
-      for (unsigned x = 0; x < grid.x; ++x) {
-        s.block.block_idx = {x, y, z};
-        std::fill(s.shared.begin(), s.shared.end(), static_cast<unsigned char>(0xff));  // NaN floats
-        run_block(s, kernel_name, rng);
-        if (s.error) std::rethrow_exception(s.error);
-      }
+  // Blocks in the schedule's order: on a GPU they run in no defined order.
+  const std::uint64_t blocks = std::uint64_t{grid.x} * grid.y * grid.z;
+  std::vector<std::uint64_t> block_order(blocks);
+  std::iota(block_order.begin(), block_order.end(), std::uint64_t{0});
+  const Schedule policy = g_schedule.load();
+  if (policy == Schedule::Reverse) std::reverse(block_order.begin(), block_order.end());
+  if (policy == Schedule::Shuffled) std::shuffle(block_order.begin(), block_order.end(), rng);
+  for (std::uint64_t b : block_order) {
+    s.block.block_idx = {static_cast<unsigned>(b % grid.x), static_cast<unsigned>(b / grid.x % grid.y),
+                         static_cast<unsigned>(b / (std::uint64_t{grid.x} * grid.y))};
+    std::fill(s.shared.begin(), s.shared.end(), static_cast<unsigned char>(0xff));  // NaN floats
+    run_block(s, kernel_name, rng);
+    if (s.error) std::rethrow_exception(s.error);
+  }
 }
 
 }  // namespace gcnn::emu

@@ -6,7 +6,11 @@
 // the next runs. The order in which threads run between barriers is a policy
 // (Schedule): shuffled by default, so that a kernel missing a barrier reads
 // values that are not written yet, or already overwritten, and gives a wrong
-// answer. Dynamic shared memory is poisoned with NaN bytes at each block start.
+// answer. Blocks run one after another in the same policy's order (a kernel
+// that assumes block 0 runs first breaks). Dynamic shared memory is poisoned
+// with NaN bytes at each block start; a shuffle that reads a lane outside its
+// mask gets poison (NaN bits) too, and a lane calling a shuffle with a mask
+// that leaves it out is an error.
 //
 // Supported: threadIdx/blockIdx/blockDim/gridDim, dim3, __syncthreads,
 // __syncwarp, static __shared__ (stale between blocks, as undefined on a GPU),
@@ -52,8 +56,10 @@ void syncthreads();
 void syncwarp();
 // Exchanges one 64-bit value among the lanes of the calling warp: every lane
 // deposits `value`, then reads the value deposited by `src_lane` (its own when
-// src_lane is outside the warp or the lane is inactive).
-std::uint64_t warp_exchange(std::uint64_t value, int src_lane);
+// src_lane is outside the warp or the lane is inactive; kPoisonBits when
+// src_lane is not in `mask`). The calling lane must be in `mask`.
+inline constexpr std::uint64_t kPoisonBits = ~std::uint64_t{0};
+std::uint64_t warp_exchange(std::uint64_t value, int src_lane, unsigned mask);
 int lane_id();
 
 // Runs body() for every thread of every block of the grid.
@@ -101,31 +107,32 @@ inline void __syncthreads() { ::gcnn::emu::syncthreads(); }
 inline void __syncwarp(unsigned = 0xffffffffu) { ::gcnn::emu::syncwarp(); }
 
 template <class T>
-T __shfl_sync(unsigned, T value, int src_lane, int width = 32) {
+T __shfl_sync(unsigned mask, T value, int src_lane, int width = 32) {
   int lane = ::gcnn::emu::lane_id();
   int base = lane - lane % width;
-  return ::gcnn::emu::from_bits<T>(::gcnn::emu::warp_exchange(::gcnn::emu::to_bits(value), base + src_lane % width));
+  return ::gcnn::emu::from_bits<T>(
+      ::gcnn::emu::warp_exchange(::gcnn::emu::to_bits(value), base + src_lane % width, mask));
 }
 template <class T>
-T __shfl_down_sync(unsigned, T value, unsigned delta, int width = 32) {
+T __shfl_down_sync(unsigned mask, T value, unsigned delta, int width = 32) {
   int lane = ::gcnn::emu::lane_id();
   int src = lane + static_cast<int>(delta);
   if (src / width != lane / width) src = lane;
-  return ::gcnn::emu::from_bits<T>(::gcnn::emu::warp_exchange(::gcnn::emu::to_bits(value), src));
+  return ::gcnn::emu::from_bits<T>(::gcnn::emu::warp_exchange(::gcnn::emu::to_bits(value), src, mask));
 }
 template <class T>
-T __shfl_up_sync(unsigned, T value, unsigned delta, int width = 32) {
+T __shfl_up_sync(unsigned mask, T value, unsigned delta, int width = 32) {
   int lane = ::gcnn::emu::lane_id();
   int src = lane - static_cast<int>(delta);
   if (src < 0 || src / width != lane / width) src = lane;
-  return ::gcnn::emu::from_bits<T>(::gcnn::emu::warp_exchange(::gcnn::emu::to_bits(value), src));
+  return ::gcnn::emu::from_bits<T>(::gcnn::emu::warp_exchange(::gcnn::emu::to_bits(value), src, mask));
 }
 template <class T>
-T __shfl_xor_sync(unsigned, T value, int lane_mask, int width = 32) {
+T __shfl_xor_sync(unsigned mask, T value, int lane_mask, int width = 32) {
   int lane = ::gcnn::emu::lane_id();
   int src = lane ^ lane_mask;
   if (src / width != lane / width) src = lane;
-  return ::gcnn::emu::from_bits<T>(::gcnn::emu::warp_exchange(::gcnn::emu::to_bits(value), src));
+  return ::gcnn::emu::from_bits<T>(::gcnn::emu::warp_exchange(::gcnn::emu::to_bits(value), src, mask));
 }
 
 // Fibers never run at the same time, so plain read-modify-write is atomic here.
