@@ -67,6 +67,8 @@ gcnn::Shape parse_input(const std::string& text) {
 int run_check_layer(const CheckLayerArgs& args) {
   GCNN_INPUT_CHECK(args.precision == "fp32", "--precision {}: only fp32 is supported (the layers compute in float32)",
                    args.precision);
+  GCNN_INPUT_CHECK(args.tolerance > 0 && args.tolerance < 1, "--tolerance {}: must be in (0, 1)", args.tolerance);
+  GCNN_INPUT_CHECK(args.repeats >= 1 && args.repeats <= 10000, "--repeats {}: must be in [1, 10000]", args.repeats);
   GCNN_INPUT_CHECK(args.all != !args.type.empty(), "give a layer TYPE or --all (registered: {})",
                    fmt::join(gcnn::registered_layers(), ", "));
   GCNN_INPUT_CHECK(!args.all || (args.options.empty() && args.input.empty()),
