@@ -3,12 +3,15 @@
 
 #include "kernels/ops/activation.h"
 #include "kernels/ops/elementwise.h"
+#include "layers/custom/se_block/se_block.h"
 #include "layers/registry.h"
 
 namespace gcnn {
 
-void ResidualBlock::finish(int in_channels, int out_channels, int stride) {
+void ResidualBlock::finish(int in_channels, int out_channels, int stride, int se_ratio) {
   last_bn_ = dynamic_cast<BatchNorm*>(main_.back().second.get());
+  GCNN_CHECK(se_ratio >= 0, "{}: se_ratio {} must be >= 0 (0: no SE block)", type(), se_ratio);
+  if (se_ratio > 0) main_.emplace_back("se", std::make_unique<SqueezeExcitation>(out_channels, se_ratio));
   if (stride != 1 || in_channels != out_channels) {
     downsample_ = std::make_unique<Sequential>();
     downsample_->add(std::make_unique<Conv2d>(in_channels, out_channels, 1, stride, 0, false));
@@ -64,16 +67,16 @@ std::vector<std::pair<std::string, Layer*>> ResidualBlock::children() {
   return out;
 }
 
-BasicBlock::BasicBlock(int in_channels, int planes, int stride) {
+BasicBlock::BasicBlock(int in_channels, int planes, int stride, int se_ratio) {
   main_.emplace_back("conv1", std::make_unique<Conv2d>(in_channels, planes, 3, stride, 1, false));
   main_.emplace_back("bn1", std::make_unique<BatchNorm>(planes));
   main_.emplace_back("relu1", std::make_unique<ReLU>());
   main_.emplace_back("conv2", std::make_unique<Conv2d>(planes, planes, 3, 1, 1, false));
   main_.emplace_back("bn2", std::make_unique<BatchNorm>(planes));
-  finish(in_channels, planes * kExpansion, stride);
+  finish(in_channels, planes * kExpansion, stride, se_ratio);
 }
 
-Bottleneck::Bottleneck(int in_channels, int planes, int stride) {
+Bottleneck::Bottleneck(int in_channels, int planes, int stride, int se_ratio) {
   main_.emplace_back("conv1", std::make_unique<Conv2d>(in_channels, planes, 1, 1, 0, false));
   main_.emplace_back("bn1", std::make_unique<BatchNorm>(planes));
   main_.emplace_back("relu1", std::make_unique<ReLU>());
@@ -82,7 +85,7 @@ Bottleneck::Bottleneck(int in_channels, int planes, int stride) {
   main_.emplace_back("relu2", std::make_unique<ReLU>());
   main_.emplace_back("conv3", std::make_unique<Conv2d>(planes, planes * kExpansion, 1, 1, 0, false));
   main_.emplace_back("bn3", std::make_unique<BatchNorm>(planes * kExpansion));
-  finish(in_channels, planes * kExpansion, stride);
+  finish(in_channels, planes * kExpansion, stride, se_ratio);
 }
 
 namespace {
@@ -90,9 +93,11 @@ template <class Block>
 LayerPtr make_block(LayerArgs& args) {
   const int planes = args.options.require<int>("planes");
   const int stride = args.options.get<int>("stride", 1);
+  const int se_ratio = args.options.get<int>("se_ratio", 0);
   if (args.in_shape.size() != 4) args.options.fail("planes", "residual blocks need an [N, C, H, W] input");
   if (planes <= 0 || stride <= 0) args.options.fail("planes", "planes and stride must be > 0");
-  auto block = std::make_unique<Block>(static_cast<int>(args.in_shape[1]), planes, stride);
+  if (se_ratio < 0) args.options.fail("se_ratio", "must be >= 0 (0: no squeeze-and-excitation block)");
+  auto block = std::make_unique<Block>(static_cast<int>(args.in_shape[1]), planes, stride, se_ratio);
   block->set_zero_init_last_bn(args.options.get<bool>("zero_init_residual", false));
   return block;
 }

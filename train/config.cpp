@@ -187,12 +187,16 @@ void parse_model(Options o, ModelConfig& m, const fs::path& base, int n_targets,
     m.plain.channels = o.get<std::vector<int>>("channels", m.plain.channels);
     for (int c : m.plain.channels)
       if (c <= 0) o.fail("channels", "must all be > 0");
+    m.plain.dihedral_pool = o.get<bool>("dihedral_pool", false);
     m.plain.head = parse_head(o.child("head"), n_targets);
   } else {
     m.resnet.depth = std::stoi(m.preset.substr(6));
     m.resnet.width = o.get<int>("width", m.resnet.width);
     if (m.resnet.width <= 0) o.fail("width", "must be > 0");
     m.resnet.zero_init_residual = o.get<bool>("zero_init_residual", false);
+    m.resnet.se_ratio = o.get<int>("se_ratio", 0);
+    if (m.resnet.se_ratio < 0) o.fail("se_ratio", "must be >= 0 (0: no squeeze-and-excitation blocks)");
+    m.resnet.dihedral_pool = o.get<bool>("dihedral_pool", false);
     m.resnet.head = parse_head(o.child("head"), n_targets);
   }
   o.finish();

@@ -13,6 +13,11 @@ bool compiled_with_nvcc();
 // "CUDA 13.0, cuDNN 9.19.0, cuBLAS 13.1" or "emulated".
 std::string build_description();
 
+// Built without nvcc: makes one emulated device visible, so CUDA code runs on
+// the host (gcnn check-layer --device cuda) and returns true. Built by nvcc:
+// returns false and changes nothing (the real devices are used).
+bool expose_emulated_device();
+
 // Number of usable devices; when 0, *why says why in one line.
 int device_count(std::string* why);
 struct DeviceProperties {

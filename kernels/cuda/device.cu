@@ -153,6 +153,15 @@ bool compiled_with_nvcc() {
 #endif
 }
 
+bool expose_emulated_device() {
+#ifdef GCNN_CUDA_EMULATION
+  if (emu::device_count() == 0) emu::set_device_count(1);
+  return true;
+#else
+  return false;
+#endif
+}
+
 std::string build_description() {
 #ifdef GCNN_CUDA_EMULATION
   return "emulated on the host";

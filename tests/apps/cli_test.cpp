@@ -88,4 +88,18 @@ TEST(Cli, TrainWithAFolderAsConfigNamesIt) {
   expect_user_error("train --config /tmp", "config file /tmp: is a folder");
 }
 
+TEST(Cli, CheckLayerPassesACustomLayerAndRefusesBadRequests) {
+  CommandResult r = run_gcnn("check-layer se_block --options ratio=2 --input 2,4,3,5 --repeats 1");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("finite differences   fc1.weight.grad"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cpu vs cuda          input.grad"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("PASS"), std::string::npos) << r.output;
+  expect_user_error("check-layer no_such_layer", "unknown layer type 'no_such_layer'");
+  expect_user_error("check-layer se_block --options ratio", "--options 'ratio': expected key=value");
+  expect_user_error("check-layer se_block --options typo=1", "typo");
+  expect_user_error("check-layer se_block --input 2,x,3", "--input '2,x,3'");
+  expect_user_error("check-layer se_block --precision bf16", "--precision bf16: only fp32");
+  expect_user_error("check-layer se_block --tolerance 0", "--tolerance");
+}
+
 }  // namespace

@@ -1,7 +1,9 @@
-// Example custom layer, to show what adding one takes: this file plus the line
-// `X(scaled_tanh)` in layers/registry.cpp. y = scale * tanh(x / scale) (a soft
-// clamp to (-scale, scale)); no parameters. It computes on the host, so it is
-// simple rather than fast; a production layer would call ops.
+// The smallest custom layer, kept host-only on purpose: this folder and its one
+// file are all it takes (the build registers the folder by its name).
+// y = scale * tanh(x / scale) (a soft clamp to (-scale, scale)); no parameters.
+// It copies tensors to the host and back, so it runs on any device but is
+// simple rather than fast; layers/custom/se_block/ shows a layer with its own
+// CPU code and CUDA kernels (docs/custom-layers.md walks through both).
 //   YAML: - {type: scaled_tanh, scale: 3.0}
 #include <cmath>
 
@@ -42,12 +44,14 @@ class ScaledTanh : public Layer {
   Tensor y_;
 };
 
-}  // namespace
-
 LayerPtr make_scaled_tanh(LayerArgs& args) {
   const float scale = args.options.get<float>("scale", 1.0f);
   if (!(scale > 0.0f)) args.options.fail("scale", "must be > 0");
   return std::make_unique<ScaledTanh>(scale);
 }
+
+}  // namespace
+
+LayerRegistration register_scaled_tanh() { return {&make_scaled_tanh, "{scale: 2.0}", {2, 3, 4, 4}}; }
 
 }  // namespace gcnn
