@@ -8,7 +8,6 @@
 #include "data/csv.h"
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
-#include "optim/sgd.h"
 #include "train/data.h"
 
 namespace gcnn::train {
@@ -32,8 +31,7 @@ LrFindResult lr_find(const ExperimentConfig& config, const LrFindOptions& o) {
   auto model = build_model(config, static_cast<int>(T));
   move_to(*model, device);
   std::vector<optim::ParamGroup> groups{{"all", named_parameters(*model)}};
-  optim::Sgd sgd(std::move(groups), {config.optimizer.weight_decay, config.optimizer.nesterov,
-                                     config.optimizer.decay_all});
+  auto optimizer = make_optimizer(std::move(groups), config.optimizer);
   const ops::LossKind loss_kind = ops::parse_loss(config.loss);
   const double momentum = config.phases.front().schedule.momentum;
 
@@ -66,7 +64,7 @@ LrFindResult lr_find(const ExperimentConfig& config, const LrFindOptions& o) {
     Tensor dpred = Tensor::empty(pred.shape(), device);
     ops::loss_backward(loss_kind, pred, target, dpred, config.huber_delta);
     model->backward(dpred);
-    sgd.step(lr, momentum);
+    optimizer->step(lr, momentum);
   }
   std::string csv = "lr,loss,smoothed_loss\n";
   for (std::size_t i = 0; i < r.lrs.size(); ++i)

@@ -15,7 +15,6 @@
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
 #include "layers/safetensors.h"
-#include "optim/sgd.h"
 #include "train/checkpoint.h"
 #include "train/data.h"
 #include "train/run_folder.h"
@@ -145,7 +144,7 @@ double nmad(const std::vector<float>& pred, const std::vector<float>& truth) {
   return 1.4826 * median(d);
 }
 
-float train_step(Layer& model, optim::Sgd& sgd, const Tensor& x, const Tensor& target, ops::LossKind loss,
+float train_step(Layer& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& target, ops::LossKind loss,
                  float huber_delta, const optim::ScheduleValue& at) {
   Tensor pred = model.forward(x, true);
   const float value = ops::loss_forward(loss, pred, target, huber_delta);
@@ -153,7 +152,7 @@ float train_step(Layer& model, optim::Sgd& sgd, const Tensor& x, const Tensor& t
   Tensor dpred = Tensor::empty(pred.shape(), pred.device());
   ops::loss_backward(loss, pred, target, dpred, huber_delta);
   model.backward(dpred);
-  sgd.step(at.lr, at.momentum);
+  optimizer.step(at.lr, at.momentum);
   return value;
 }
 
@@ -178,8 +177,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   }
   move_to(*model, device);
 
-  optim::SgdOptions sgd_options{config.optimizer.weight_decay, config.optimizer.nesterov, config.optimizer.decay_all};
-  optim::Sgd sgd(make_groups(*model), sgd_options);
+  auto optimizer = make_optimizer(make_groups(*model), config.optimizer);
   Normalisation norm{data->target_names, data->target_mean, data->target_std, data->channel_stats};
 
   Progress progress;
@@ -189,7 +187,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
     GCNN_CHECK(report.missing.empty() && report.unexpected.empty(),
                "{}: does not match the model (missing: {}; unexpected: {})", last_path.string(),
                fmt::join(report.missing, ", "), fmt::join(report.unexpected, ", "));
-    progress = load_state(state_path, sgd);
+    progress = load_state(state_path, *optimizer);
     fmt::print("resuming {} after epoch {} (step {})\n", run_dir.string(), progress.epochs_done, progress.global_step);
   }
   write_file_atomic(run_dir / "config.yaml", config_yaml);
@@ -220,10 +218,10 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
     if (options.stop_after_epochs >= 0 && epochs_this_run >= options.stop_after_epochs) break;
     const auto [phase_index, epoch_in_phase] = config.phase_of_epoch(epoch);
     const PhaseConfig& phase = config.phases[phase_index];
-    sgd.group("body").frozen = phase.freeze_body;
-    sgd.group("body_norm").frozen = phase.freeze_body && !phase.train_bn;
-    sgd.group("body").lr_mult = phase.body_lr_mult;
-    sgd.group("body_norm").lr_mult = phase.body_lr_mult;
+    optimizer->group("body").frozen = phase.freeze_body;
+    optimizer->group("body_norm").frozen = phase.freeze_body && !phase.train_bn;
+    optimizer->group("body").lr_mult = phase.body_lr_mult;
+    optimizer->group("body_norm").lr_mult = phase.body_lr_mult;
     const std::int64_t phase_steps = steps_per_epoch * phase.epochs;
 
     const Clock::time_point epoch_start = Clock::now();
@@ -238,7 +236,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
       model->set_seed(derive_seed(config.seed, static_cast<std::uint64_t>(progress.global_step)));
       Tensor x = data->train_loader().images_on(batch, device);
       Tensor target = prepare_targets(batch.targets, *data, config.data.normalize_targets, device);
-      const float loss = train_step(*model, sgd, x, target, loss_kind, config.huber_delta, sv);
+      const float loss = train_step(*model, *optimizer, x, target, loss_kind, config.huber_delta, sv);
       if (!std::isfinite(loss)) {
         bar.clear();
         GCNN_FAIL("training stopped: the {} loss became {} at epoch {} step {} (lr {:.3g}); the last good checkpoint "
@@ -274,7 +272,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
       progress.best_val_rmse = val.rmse;
       save_model(best_path, *model, config_yaml, norm);
     }
-    save_state(state_path, sgd, progress);
+    save_state(state_path, *optimizer, progress);
     metrics += csv_line({std::to_string(epoch + 1), std::to_string(progress.global_step), fmt::format("{:.6g}", sv.lr),
                          fmt::format("{:.4g}", sv.momentum), fmt::format("{:.6f}", train_loss),
                          fmt::format("{:.6f}", val.rmse), fmt::format("{:.6f}", val.nmad),

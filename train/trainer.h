@@ -7,7 +7,7 @@
 //   config.yaml        the resolved configuration (overrides applied, absolute paths)
 //   metrics.csv        epoch,step,lr,momentum,train_loss,val_rmse,val_nmad,images_per_s,seconds
 //   last.safetensors   model weights after the last finished epoch (+ metadata, see checkpoint.h)
-//   last.state         optimizer momentum + progress (epoch, step, best RMSE) as safetensors
+//   last.state         optimizer state + progress (epoch, step, best RMSE) as safetensors
 //   best.safetensors   weights of the epoch with the lowest validation RMSE
 #pragma once
 
@@ -15,7 +15,7 @@
 #include <string>
 
 #include "kernels/ops/loss.h"
-#include "optim/sgd.h"
+#include "optim/optimizer.h"
 #include "train/config.h"
 
 namespace gcnn::train {
@@ -47,9 +47,9 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
 
 // One optimisation step, the unit every training loop runs: forward in
 // training mode on x, the loss against target (targets already standardised),
-// backward, and an SGD update at the schedule value `at`. Returns the loss; a
-// non-finite loss returns before backward, leaving the model untouched.
-float train_step(Layer& model, optim::Sgd& sgd, const Tensor& x, const Tensor& target, ops::LossKind loss,
+// backward, and an optimizer update at the schedule value `at`. Returns the
+// loss; a non-finite loss returns before backward, leaving the model untouched.
+float train_step(Layer& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& target, ops::LossKind loss,
                  float huber_delta, const optim::ScheduleValue& at);
 
 // Validation metrics of predictions against truths (same length).
