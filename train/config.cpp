@@ -353,6 +353,18 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   }
   c.huber_delta = o.get<float>("huber_delta", 1.0f);
   if (!(c.huber_delta > 0)) o.fail("huber_delta", "must be > 0");
+  if (o.has("loss_weights")) {
+    c.loss_weights = o.get<std::vector<double>>("loss_weights", {});
+    if (c.loss_weights.size() != c.data.targets.size())
+      o.fail("loss_weights", fmt::format("has {} weights for the {} targets of data.targets", c.loss_weights.size(),
+                                         c.data.targets.size()));
+    double sum = 0;
+    for (double w : c.loss_weights) {
+      if (!(w >= 0 && w <= 1e6)) o.fail("loss_weights", "must all be in [0, 1e6]");
+      sum += w;
+    }
+    if (!(sum > 0)) o.fail("loss_weights", "must not all be 0");
+  }
   parse_optimizer(o.child("optimizer"), c.optimizer);
   for (Options& phase : o.list("phases")) c.phases.push_back(parse_phase(phase, c.optimizer));
   if (c.phases.empty()) o.fail("phases", "must list at least one training phase");

@@ -83,6 +83,7 @@ struct ExperimentConfig {
   ModelConfig model;
   std::string loss = "rmse";
   float huber_delta = 1.0f;
+  std::vector<double> loss_weights;  // per data.targets entry (empty: all 1)
   OptimizerConfig optimizer;
   std::vector<PhaseConfig> phases;
   std::filesystem::path runs_dir = "runs";

@@ -23,7 +23,7 @@ TEST(AdamWCuda, ManyTensorsMatchReference) { expect_adamw_many_tensors_match_ref
 TEST(AdamWCuda, OneLaunchPer48Tensors) {
   const Device gpu = Device::cuda(0);
   std::vector<Tensor> buffers;
-  for (int i = 0; i < 4 * 50; ++i) buffers.push_back(Tensor::zeros({3 + i % 5}, gpu));
+  for (int i = 0; i < 4 * 50; ++i) buffers.push_back(Tensor::zeros({3 + i / 4 % 5}, gpu));  // entry i / 4
   std::vector<ops::AdamWTensor> entries;
   for (int i = 0; i < 50; ++i)
     entries.push_back({&buffers[4 * i], &buffers[4 * i + 1], &buffers[4 * i + 2], &buffers[4 * i + 3], 0.01f, 0.0f, 1});

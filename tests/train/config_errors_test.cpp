@@ -104,6 +104,15 @@ TEST(ConfigErrors, OptimizerKeysOfTheOtherKindAreRefused) {
   EXPECT_TRUE(contains(m, "optimizer.weight_decay must be in [0, 1)")) << m;
 }
 
+TEST(ConfigErrors, LossWeightsMustMatchTheTargets) {
+  std::string m = error_of(kValid, {"loss_weights=[1, 0.5]"});
+  EXPECT_TRUE(contains(m, "loss_weights has 2 weights for the 1 targets of data.targets")) << m;
+  m = error_of(kValid, {"data.targets=[oh_p50, lgm_tot_p50]", "loss_weights=[0, 0]"});
+  EXPECT_TRUE(contains(m, "loss_weights must not all be 0")) << m;
+  m = error_of(kValid, {"data.targets=[oh_p50, lgm_tot_p50]", "loss_weights=[1, -1]"});
+  EXPECT_TRUE(contains(m, "loss_weights must all be in [0, 1e6]")) << m;
+}
+
 TEST(ConfigErrors, SizesAndWorkersAreBoundedWithTheLimitInTheMessage) {
   EXPECT_TRUE(contains(error_of(kValid, {"data.synthetic.n=1000000000000"}), "must be in [20, 10000000]"));
   EXPECT_TRUE(contains(error_of(kValid, {"data.image_size=100000"}), "must be in [8, 1024]"));
