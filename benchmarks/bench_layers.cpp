@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/ops/activation.h"
+#include "kernels/ops/adamw.h"
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/dropout.h"
 #include "kernels/ops/elementwise.h"
@@ -143,6 +144,15 @@ void register_all() {
     Tensor w = ramp(params), g = ramp(params), buf = filled(params, 0.0f);
     // Reads param, grad and buf; writes param and buf.
     run(st, tensor_bytes(params, 5), [&] { ops::sgd_update(w, g, buf, 1e-6f, 0.9f, 5e-4f, true); });
+  });
+  register_op("adamw_update/11.7M", [=](benchmark::State& st) {
+    Tensor w = ramp(params), g = ramp(params), m = filled(params, 0.0f), v = filled(params, 0.0f);
+    std::int64_t step = 0;
+    // Reads param, grad and both moments; writes param and moments.
+    run(st, tensor_bytes(params, 7), [&] {
+      const ops::AdamWTensor t{&w, &g, &m, &v, 1e-6f, 1e-2f, ++step};
+      ops::adamw_update({&t, 1}, {});
+    });
   });
 }
 

@@ -6,14 +6,8 @@
 
 namespace gcnn::optim {
 
-Sgd::Sgd(std::vector<ParamGroup> groups, SgdOptions options) : groups_(std::move(groups)), options_(options) {
-  for (const auto& g : groups_) {
-    for (const auto& p : g.params) {
-      GCNN_CHECK(!momentum_.count(p.name), "sgd: parameter '{}' appears in two groups", p.name);
-      momentum_[p.name] = Tensor::zeros(p.param->value.shape(), p.param->value.device());
-    }
-  }
-}
+Sgd::Sgd(std::vector<ParamGroup> groups, SgdOptions options)
+    : Optimizer(std::move(groups)), options_(options), momentum_(zero_buffers()) {}
 
 void Sgd::step(double lr, double momentum) {
   for (auto& g : groups_) {
@@ -28,20 +22,15 @@ void Sgd::step(double lr, double momentum) {
   }
 }
 
-ParamGroup& Sgd::group(const std::string& name) {
-  for (auto& g : groups_)
-    if (g.name == name) return g;
-  GCNN_FAIL("sgd: no parameter group named '{}'", name);
+std::map<std::string, Tensor> Sgd::state() const {
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, buf] : momentum_) out["momentum." + name] = buf;
+  return out;
 }
 
 void Sgd::load_state(const std::map<std::string, Tensor>& state, const std::string& source) {
-  for (auto& [name, buf] : momentum_) {
-    auto it = state.find(name);
-    GCNN_CHECK(it != state.end(), "{}: no momentum buffer for parameter '{}'", source, name);
-    GCNN_CHECK(it->second.shape() == buf.shape(), "{}: momentum buffer '{}' has shape {}, expected {}", source, name,
-               shape_str(it->second.shape()), shape_str(buf.shape()));
-    buf.copy_from(it->second);
-  }
+  reject_unexpected(state, {"momentum"}, source);
+  load_buffers(momentum_, "momentum", state, source);
 }
 
 }  // namespace gcnn::optim

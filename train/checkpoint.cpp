@@ -87,22 +87,29 @@ LoadReport load_body_weights(Layer& model, const std::filesystem::path& path) {
   return report;
 }
 
-void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const Progress& progress) {
-  std::map<std::string, Tensor> tensors;
-  for (const auto& [name, buf] : sgd.state()) tensors["momentum." + name] = buf;
-  write_safetensors(path, tensors,
-                    {{"gcnn.epochs_done", std::to_string(progress.epochs_done)},
+void save_state(const std::filesystem::path& path, const optim::Optimizer& optimizer, const Progress& progress) {
+  write_safetensors(path, optimizer.state(),
+                    {{"gcnn.optimizer", optimizer.kind()},
+                     {"gcnn.epochs_done", std::to_string(progress.epochs_done)},
                      {"gcnn.global_step", std::to_string(progress.global_step)},
                      {"gcnn.best_val_rmse", fmt::format("{:.17g}", progress.best_val_rmse)}});
 }
 
 namespace {
 
+// The optimizer kind a state file was saved by: "sgd" for files from before AdamW.
+std::string saved_optimizer(const Safetensors& st, const std::filesystem::path& path) {
+  auto it = st.metadata.find("gcnn.optimizer");
+  if (it == st.metadata.end()) return "sgd";
+  GCNN_INPUT_CHECK(it->second == "sgd" || it->second == "adamw",
+                   "{}: metadata 'gcnn.optimizer' = '{}' is not sgd or adamw", path.string(), it->second);
+  return it->second;
+}
+
 // The progress a state file records, each value checked; and its tensors finite.
 Progress read_progress(const Safetensors& st, const std::filesystem::path& path) {
   require_finite(st.tensors, path.string());
-  for (const auto& [name, t] : st.tensors)
-    GCNN_INPUT_CHECK(name.starts_with("momentum."), "{}: unexpected tensor '{}'", path.string(), name);
+  saved_optimizer(st, path);
   Progress p;
   // A number in [low, high]; whole when integer is set.
   auto get = [&](const std::string& key, double low, double high, bool integer) {
@@ -124,12 +131,15 @@ Progress read_progress(const Safetensors& st, const std::filesystem::path& path)
 
 void check_state_file(const std::filesystem::path& path) { read_progress(read_safetensors(path), path); }
 
-Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd) {
+Progress load_state(const std::filesystem::path& path, optim::Optimizer& optimizer) {
   Safetensors st = read_safetensors(path);
   const Progress p = read_progress(st, path);
-  std::map<std::string, Tensor> buffers;
-  for (auto& [name, t] : st.tensors) buffers[name.substr(9)] = t;
-  sgd.load_state(buffers, path.string());
+  const std::string kind = saved_optimizer(st, path);
+  GCNN_INPUT_CHECK(kind == optimizer.kind(),
+                   "{}: holds the state of a {} optimizer, but the config's optimizer.kind is {}; resume with the "
+                   "optimizer the run started with",
+                   path.string(), kind, optimizer.kind());
+  optimizer.load_state(st.tensors, path.string());
   return p;
 }
 

@@ -1,8 +1,9 @@
 // Checkpoints: model weights as safetensors (torchvision names) whose
 // __metadata__ carries what inference needs: the resolved config
 // ("gcnn.config", YAML), target names, the training split's target mean/std
-// and image channel statistics. Training state (momentum buffers, epoch,
-// step, best RMSE) goes to a separate .state file in the same format.
+// and image channel statistics. Training state (the optimizer's state, e.g.
+// SGD momentum or AdamW moments and step counts, its kind, epoch, step, best
+// RMSE) goes to a separate .state file in the same format.
 #pragma once
 
 #include <filesystem>
@@ -12,7 +13,7 @@
 
 #include "data/normalize.h"
 #include "layers/layer.h"
-#include "optim/sgd.h"
+#include "optim/optimizer.h"
 
 namespace gcnn::train {
 
@@ -44,10 +45,11 @@ Normalisation read_normalisation(const std::map<std::string, std::string>& metad
 // that the model has not (unexpected, head tensors included).
 LoadReport load_body_weights(Layer& model, const std::filesystem::path& path);
 
-void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const Progress& progress);
-// Refuses (naming the file and the tensor or key) non-finite momentum buffers
-// and metadata outside its range (epochs_done in [0, kMaxEpochs], ...).
-Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd);
+void save_state(const std::filesystem::path& path, const optim::Optimizer& optimizer, const Progress& progress);
+// Refuses (naming the file and the tensor or key) non-finite optimizer state,
+// state of another optimizer kind (files without gcnn.optimizer are SGD's) and
+// metadata outside its range (epochs_done in [0, kMaxEpochs], ...).
+Progress load_state(const std::filesystem::path& path, optim::Optimizer& optimizer);
 // The checks of load_state without a model: the file is read and validated.
 void check_state_file(const std::filesystem::path& path);
 

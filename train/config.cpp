@@ -15,6 +15,8 @@
 #include "kernels/ops/loss.h"
 #include "layers/options.h"
 #include "layers/registry.h"
+#include "optim/adamw.h"
+#include "optim/sgd.h"
 
 namespace gcnn::train {
 namespace fs = std::filesystem;
@@ -202,7 +204,7 @@ void parse_model(Options o, ModelConfig& m, const fs::path& base, int n_targets,
   o.finish();
 }
 
-PhaseConfig parse_phase(Options o) {
+PhaseConfig parse_phase(Options o, const OptimizerConfig& optimizer) {
   PhaseConfig p;
   optim::Schedule& s = p.schedule;
   const std::string kind =
@@ -210,7 +212,13 @@ PhaseConfig parse_phase(Options o) {
   s.kind = optim::parse_schedule_kind(kind);
   s.lr = o.require<double>("lr");
   if (!(s.lr > 0)) o.fail("lr", "must be > 0");
-  s.momentum = o.get<double>("momentum", s.momentum);
+  if (optimizer.kind == "adamw") {
+    // The schedule's momentum is AdamW's beta1: optimizer.betas[0], cycled by one_cycle.
+    if (o.has("momentum")) o.fail("momentum", "is SGD's; with optimizer.kind adamw set optimizer.betas instead");
+    s.momentum = optimizer.beta1;
+  } else {
+    s.momentum = o.get<double>("momentum", optimizer.momentum);
+  }
   if (!(s.momentum >= 0 && s.momentum < 1)) o.fail("momentum", "must be in [0, 1)");
   s.warmup_epochs = o.get<double>("warmup_epochs", 0.0);
   if (s.warmup_epochs < 0) o.fail("warmup_epochs", "must be >= 0");
@@ -248,6 +256,8 @@ PhaseConfig parse_phase(Options o) {
       s.final_div = o.get<double>("final_div", s.div_factor * 1e4);
       s.max_momentum = o.get<double>("max_momentum", s.max_momentum);
       s.min_momentum = o.get<double>("min_momentum", s.min_momentum);
+      if (!(s.max_momentum >= 0 && s.max_momentum < 1)) o.fail("max_momentum", "must be in [0, 1)");
+      if (!(s.min_momentum >= 0 && s.min_momentum < 1)) o.fail("min_momentum", "must be in [0, 1)");
       if (!(s.pct_start > 0 && s.pct_start < 1)) o.fail("pct_start", "must be in (0, 1)");
       if (!(s.div_factor >= 1)) o.fail("div_factor", "must be >= 1");
       if (!(s.final_div >= 1)) o.fail("final_div", "must be >= 1");
@@ -269,6 +279,32 @@ PhaseConfig parse_phase(Options o) {
   if (p.epochs < 1 || p.epochs > kMaxEpochs) o.fail("epochs", fmt::format("must be in [1, {}]", kMaxEpochs));
   o.finish();
   return p;
+}
+
+void parse_optimizer(Options o, OptimizerConfig& c) {
+  c.kind = o.choice("kind", {"sgd", "adamw"}, c.kind);
+  const bool adamw = c.kind == "adamw";
+  if (adamw) {
+    for (const char* key : {"momentum", "nesterov"})
+      if (o.has(key)) o.fail(key, "is an SGD setting; AdamW's beta1 is optimizer.betas[0]");
+    auto betas = o.get<std::vector<double>>("betas", {c.beta1, c.beta2});
+    if (betas.size() != 2 || !(betas[0] >= 0 && betas[0] < 1) || !(betas[1] >= 0 && betas[1] < 1))
+      o.fail("betas", "must be two numbers in [0, 1), e.g. [0.9, 0.999]");
+    c.beta1 = betas[0];
+    c.beta2 = betas[1];
+    c.eps = o.get<double>("eps", c.eps);
+    if (!(c.eps > 0 && c.eps < 1)) o.fail("eps", "must be in (0, 1)");
+  } else {
+    for (const char* key : {"betas", "eps"})
+      if (o.has(key)) o.fail(key, "is an AdamW setting; give optimizer.kind: adamw to use it");
+    c.momentum = o.get<double>("momentum", c.momentum);
+    if (!(c.momentum >= 0 && c.momentum < 1)) o.fail("momentum", "must be in [0, 1)");
+    c.nesterov = o.get<bool>("nesterov", false);
+  }
+  c.weight_decay = o.get<double>("weight_decay", adamw ? 0.01 : c.weight_decay);
+  if (!(c.weight_decay >= 0 && c.weight_decay < 1)) o.fail("weight_decay", "must be in [0, 1)");
+  c.decay_all = o.get<bool>("decay_all", false);
+  o.finish();
 }
 
 }  // namespace
@@ -321,14 +357,20 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   }
   c.huber_delta = o.get<float>("huber_delta", 1.0f);
   if (!(c.huber_delta > 0)) o.fail("huber_delta", "must be > 0");
-  Options opt = o.child("optimizer");
-  c.optimizer.momentum = opt.get<double>("momentum", c.optimizer.momentum);
-  c.optimizer.nesterov = opt.get<bool>("nesterov", false);
-  c.optimizer.weight_decay = opt.get<double>("weight_decay", c.optimizer.weight_decay);
-  if (c.optimizer.weight_decay < 0) opt.fail("weight_decay", "must be >= 0");
-  c.optimizer.decay_all = opt.get<bool>("decay_all", false);
-  opt.finish();
-  for (Options& phase : o.list("phases")) c.phases.push_back(parse_phase(phase));
+  if (o.has("loss_weights")) {
+    c.loss_weights = o.get<std::vector<double>>("loss_weights", {});
+    if (c.loss_weights.size() != c.data.targets.size())
+      o.fail("loss_weights", fmt::format("has {} weights for the {} targets of data.targets", c.loss_weights.size(),
+                                         c.data.targets.size()));
+    double sum = 0;
+    for (double w : c.loss_weights) {
+      if (!(w >= 0 && w <= 1e6)) o.fail("loss_weights", "must all be in [0, 1e6]");
+      sum += w;
+    }
+    if (!(sum > 0)) o.fail("loss_weights", "must not all be 0");
+  }
+  parse_optimizer(o.child("optimizer"), c.optimizer);
+  for (Options& phase : o.list("phases")) c.phases.push_back(parse_phase(phase, c.optimizer));
   if (c.phases.empty()) o.fail("phases", "must list at least one training phase");
   std::int64_t epochs = 0;
   for (const auto& p : c.phases) epochs += p.epochs;
@@ -351,6 +393,13 @@ ExperimentConfig load_config(const fs::path& path, const std::vector<std::string
   std::stringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path.string(), fs::absolute(path).parent_path(), overrides);
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(std::vector<optim::ParamGroup> groups, const OptimizerConfig& c) {
+  if (c.kind == "adamw")
+    return std::make_unique<optim::AdamW>(std::move(groups),
+                                          optim::AdamWOptions{c.beta2, c.eps, c.weight_decay, c.decay_all});
+  return std::make_unique<optim::Sgd>(std::move(groups), optim::SgdOptions{c.weight_decay, c.nesterov, c.decay_all});
 }
 
 std::unique_ptr<Sequential> build_model(const ExperimentConfig& c, int n_targets) {

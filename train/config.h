@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "layers/models.h"
+#include "optim/optimizer.h"
 #include "optim/schedule.h"
 
 namespace gcnn::train {
@@ -55,10 +56,14 @@ struct ModelConfig {
 };
 
 struct OptimizerConfig {
-  double momentum = 0.9;
-  bool nesterov = false;
-  double weight_decay = 1e-4;
+  std::string kind = "sgd";          // sgd|adamw
+  double momentum = 0.9;             // sgd: the default of every phase's momentum
+  bool nesterov = false;             // sgd only
+  double weight_decay = 1e-4;        // default 1e-4 for sgd, 0.01 (PyTorch's) for adamw
   bool decay_all = false;            // also decay BN parameters and biases
+  // adamw: beta1 is the schedule's momentum (betas[0], or cycled by one_cycle)
+  double beta1 = 0.9, beta2 = 0.999;
+  double eps = 1e-8;
 };
 
 struct PhaseConfig {
@@ -78,6 +83,7 @@ struct ExperimentConfig {
   ModelConfig model;
   std::string loss = "rmse";
   float huber_delta = 1.0f;
+  std::vector<double> loss_weights;  // per data.targets entry (empty: all 1)
   OptimizerConfig optimizer;
   std::vector<PhaseConfig> phases;
   std::filesystem::path runs_dir = "runs";
@@ -99,5 +105,8 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
 ExperimentConfig load_config(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
 // Builds the model a config describes (initialised from seed).
 std::unique_ptr<Sequential> build_model(const ExperimentConfig& config, int n_targets);
+// The optimizer a config describes (SGD or AdamW) over groups.
+std::unique_ptr<optim::Optimizer> make_optimizer(std::vector<optim::ParamGroup> groups,
+                                                 const OptimizerConfig& config);
 
 }  // namespace gcnn::train

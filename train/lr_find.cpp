@@ -8,7 +8,6 @@
 #include "data/csv.h"
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
-#include "optim/sgd.h"
 #include "train/data.h"
 
 namespace gcnn::train {
@@ -32,9 +31,13 @@ LrFindResult lr_find(const ExperimentConfig& config, const LrFindOptions& o) {
   auto model = build_model(config, static_cast<int>(T));
   move_to(*model, device);
   std::vector<optim::ParamGroup> groups{{"all", named_parameters(*model)}};
-  optim::Sgd sgd(std::move(groups), {config.optimizer.weight_decay, config.optimizer.nesterov,
-                                     config.optimizer.decay_all});
+  auto optimizer = make_optimizer(std::move(groups), config.optimizer);
   const ops::LossKind loss_kind = ops::parse_loss(config.loss);
+  Tensor target_weights;
+  if (!config.loss_weights.empty())
+    target_weights = Tensor::from_vector({static_cast<std::int64_t>(T)},
+                                         std::vector<float>(config.loss_weights.begin(), config.loss_weights.end()),
+                                         device);
   const double momentum = config.phases.front().schedule.momentum;
 
   LrFindResult r;
@@ -54,7 +57,7 @@ LrFindResult lr_find(const ExperimentConfig& config, const LrFindOptions& o) {
     Tensor target = Tensor::from_vector(batch.targets.shape(), t, device);
     model->set_seed(derive_seed(config.seed, static_cast<std::uint64_t>(step)));
     Tensor pred = model->forward(data.train_loader().images_on(batch, device), true);
-    const float loss = ops::loss_forward(loss_kind, pred, target, config.huber_delta);
+    const float loss = ops::loss_forward(loss_kind, pred, target, config.huber_delta, target_weights);
     if (!std::isfinite(loss)) break;
     avg = o.smoothing * avg + (1 - o.smoothing) * loss;
     const double smoothed = avg / (1 - std::pow(o.smoothing, step + 1));
@@ -64,9 +67,9 @@ LrFindResult lr_find(const ExperimentConfig& config, const LrFindOptions& o) {
     if (step == 0 || smoothed < best) best = smoothed;
     if (step > 0 && smoothed > 4 * best) break;
     Tensor dpred = Tensor::empty(pred.shape(), device);
-    ops::loss_backward(loss_kind, pred, target, dpred, config.huber_delta);
+    ops::loss_backward(loss_kind, pred, target, dpred, config.huber_delta, target_weights);
     model->backward(dpred);
-    sgd.step(lr, momentum);
+    optimizer->step(lr, momentum);
   }
   std::string csv = "lr,loss,smoothed_loss\n";
   for (std::size_t i = 0; i < r.lrs.size(); ++i)

@@ -15,7 +15,6 @@
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
 #include "layers/safetensors.h"
-#include "optim/sgd.h"
 #include "train/checkpoint.h"
 #include "train/data.h"
 #include "train/run_folder.h"
@@ -29,7 +28,13 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-const char* kMetricsHeader = "epoch,step,lr,momentum,train_loss,val_rmse,val_nmad,images_per_s,seconds\n";
+// The metrics.csv header: per-target columns follow when there are several targets.
+std::string metrics_header(const std::vector<std::string>& targets) {
+  std::string header = "epoch,step,lr,momentum,train_loss,val_rmse,val_nmad,images_per_s,seconds";
+  if (targets.size() > 1)
+    for (const auto& t : targets) header += ",val_rmse_" + t + ",val_nmad_" + t;
+  return header + "\n";
+}
 
 std::string format_duration(double s) {
   const int total = static_cast<int>(s + 0.5);
@@ -57,32 +62,39 @@ Tensor prepare_targets(const Tensor& targets, const ExperimentData& data, bool n
   return Tensor::from_vector(targets.shape(), t, device);
 }
 
+// Validation metrics per target, in physical units.
 struct Validation {
-  double rmse = 0, nmad = 0;
+  std::vector<double> rmse, nmad;
 };
 
 Validation validate(Sequential& model, ExperimentData& data, const ExperimentConfig& config, Device device) {
   const std::size_t T = data.target_names.size();
-  std::vector<float> pred, truth;
+  std::vector<std::vector<float>> pred(T), truth(T);
   data.val_loader().start_epoch(0);
   Batch batch;
   while (data.val_loader().next(batch)) {
     Tensor y = model.forward(data.val_loader().images_on(batch, device), false);
     std::vector<float> p = y.to_vector();
     std::vector<float> t = batch.targets.to_vector();
-    for (std::size_t i = 0; i < p.size(); i += T) {
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      const std::size_t target = i % T;
       float v = p[i];
-      if (config.data.normalize_targets) v = v * data.target_std[0] + data.target_mean[0];
-      pred.push_back(v);
-      truth.push_back(t[i]);
+      if (config.data.normalize_targets) v = v * data.target_std[target] + data.target_mean[target];
+      pred[target].push_back(v);
+      truth[target].push_back(t[i]);
     }
   }
-  return {rmse(pred, truth), nmad(pred, truth)};
+  Validation out;
+  for (std::size_t target = 0; target < T; ++target) {
+    out.rmse.push_back(rmse(pred[target], truth[target]));
+    out.nmad.push_back(nmad(pred[target], truth[target]));
+  }
+  return out;
 }
 
 // Keeps only the metrics.csv rows of epochs < epochs_done (resume after a crash mid-epoch).
-std::string metrics_prefix(const fs::path& path, int epochs_done) {
-  std::string out = kMetricsHeader;
+std::string metrics_prefix(const fs::path& path, int epochs_done, const std::string& header) {
+  std::string out = header;
   if (!fs::exists(path)) return out;
   CsvTable table = read_csv(path);
   const int epoch_col = table.require_column("epoch");
@@ -145,15 +157,15 @@ double nmad(const std::vector<float>& pred, const std::vector<float>& truth) {
   return 1.4826 * median(d);
 }
 
-float train_step(Layer& model, optim::Sgd& sgd, const Tensor& x, const Tensor& target, ops::LossKind loss,
-                 float huber_delta, const optim::ScheduleValue& at) {
+float train_step(Layer& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& target, ops::LossKind loss,
+                 float huber_delta, const optim::ScheduleValue& at, const Tensor& target_weights) {
   Tensor pred = model.forward(x, true);
-  const float value = ops::loss_forward(loss, pred, target, huber_delta);
+  const float value = ops::loss_forward(loss, pred, target, huber_delta, target_weights);
   if (!std::isfinite(value)) return value;
   Tensor dpred = Tensor::empty(pred.shape(), pred.device());
-  ops::loss_backward(loss, pred, target, dpred, huber_delta);
+  ops::loss_backward(loss, pred, target, dpred, huber_delta, target_weights);
   model.backward(dpred);
-  sgd.step(at.lr, at.momentum);
+  optimizer.step(at.lr, at.momentum);
   return value;
 }
 
@@ -178,8 +190,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   }
   move_to(*model, device);
 
-  optim::SgdOptions sgd_options{config.optimizer.weight_decay, config.optimizer.nesterov, config.optimizer.decay_all};
-  optim::Sgd sgd(make_groups(*model), sgd_options);
+  auto optimizer = make_optimizer(make_groups(*model), config.optimizer);
   Normalisation norm{data->target_names, data->target_mean, data->target_std, data->channel_stats};
 
   Progress progress;
@@ -189,14 +200,20 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
     GCNN_CHECK(report.missing.empty() && report.unexpected.empty(),
                "{}: does not match the model (missing: {}; unexpected: {})", last_path.string(),
                fmt::join(report.missing, ", "), fmt::join(report.unexpected, ", "));
-    progress = load_state(state_path, sgd);
+    progress = load_state(state_path, *optimizer);
     fmt::print("resuming {} after epoch {} (step {})\n", run_dir.string(), progress.epochs_done, progress.global_step);
   }
   write_file_atomic(run_dir / "config.yaml", config_yaml);
-  std::string metrics = metrics_prefix(metrics_path, options.resume ? progress.epochs_done : 0);
+  std::string metrics =
+      metrics_prefix(metrics_path, options.resume ? progress.epochs_done : 0, metrics_header(data->target_names));
   write_file_atomic(metrics_path, metrics);
 
   const ops::LossKind loss_kind = ops::parse_loss(config.loss);
+  Tensor target_weights;
+  if (!config.loss_weights.empty())
+    target_weights = Tensor::from_vector({static_cast<std::int64_t>(T)},
+                                         std::vector<float>(config.loss_weights.begin(), config.loss_weights.end()),
+                                         device);
   const auto steps_per_epoch = static_cast<std::int64_t>(data->train_loader().batches_per_epoch());
   const int total_epochs = config.total_epochs();
   fmt::print("{}: {} train / {} validation images, {} steps per epoch, {} epochs, device {}\n", config.name,
@@ -209,6 +226,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
 
   TrainResult result;
   result.run_dir = run_dir;
+  result.target_names = data->target_names;
   result.baseline_val_rmse = baseline;
   result.best_val_rmse = progress.best_val_rmse;
   ProgressBar bar(options.progress);
@@ -220,10 +238,10 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
     if (options.stop_after_epochs >= 0 && epochs_this_run >= options.stop_after_epochs) break;
     const auto [phase_index, epoch_in_phase] = config.phase_of_epoch(epoch);
     const PhaseConfig& phase = config.phases[phase_index];
-    sgd.group("body").frozen = phase.freeze_body;
-    sgd.group("body_norm").frozen = phase.freeze_body && !phase.train_bn;
-    sgd.group("body").lr_mult = phase.body_lr_mult;
-    sgd.group("body_norm").lr_mult = phase.body_lr_mult;
+    optimizer->group("body").frozen = phase.freeze_body;
+    optimizer->group("body_norm").frozen = phase.freeze_body && !phase.train_bn;
+    optimizer->group("body").lr_mult = phase.body_lr_mult;
+    optimizer->group("body_norm").lr_mult = phase.body_lr_mult;
     const std::int64_t phase_steps = steps_per_epoch * phase.epochs;
 
     const Clock::time_point epoch_start = Clock::now();
@@ -238,7 +256,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
       model->set_seed(derive_seed(config.seed, static_cast<std::uint64_t>(progress.global_step)));
       Tensor x = data->train_loader().images_on(batch, device);
       Tensor target = prepare_targets(batch.targets, *data, config.data.normalize_targets, device);
-      const float loss = train_step(*model, sgd, x, target, loss_kind, config.huber_delta, sv);
+      const float loss = train_step(*model, *optimizer, x, target, loss_kind, config.huber_delta, sv, target_weights);
       if (!std::isfinite(loss)) {
         bar.clear();
         GCNN_FAIL("training stopped: the {} loss became {} at epoch {} step {} (lr {:.3g}); the last good checkpoint "
@@ -269,24 +287,38 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
 
     progress.epochs_done = epoch + 1;
     save_model(last_path, *model, config_yaml, norm);
-    const bool best = progress.best_val_rmse < 0 || val.rmse < progress.best_val_rmse;
+    const bool best = progress.best_val_rmse < 0 || val.rmse[0] < progress.best_val_rmse;
     if (best) {
-      progress.best_val_rmse = val.rmse;
+      progress.best_val_rmse = val.rmse[0];
       save_model(best_path, *model, config_yaml, norm);
     }
-    save_state(state_path, sgd, progress);
-    metrics += csv_line({std::to_string(epoch + 1), std::to_string(progress.global_step), fmt::format("{:.6g}", sv.lr),
-                         fmt::format("{:.4g}", sv.momentum), fmt::format("{:.6f}", train_loss),
-                         fmt::format("{:.6f}", val.rmse), fmt::format("{:.6f}", val.nmad),
-                         fmt::format("{:.1f}", images_per_s), fmt::format("{:.2f}", epoch_seconds)});
+    save_state(state_path, *optimizer, progress);
+    std::vector<std::string> row{std::to_string(epoch + 1), std::to_string(progress.global_step),
+                                 fmt::format("{:.6g}", sv.lr), fmt::format("{:.4g}", sv.momentum),
+                                 fmt::format("{:.6f}", train_loss), fmt::format("{:.6f}", val.rmse[0]),
+                                 fmt::format("{:.6f}", val.nmad[0]), fmt::format("{:.1f}", images_per_s),
+                                 fmt::format("{:.2f}", epoch_seconds)};
+    // The other targets, after the first's val_rmse / val_nmad, in the progress line.
+    std::string others;
+    if (T > 1) {
+      for (int t = 0; t < T; ++t) {
+        row.push_back(fmt::format("{:.6f}", val.rmse[t]));
+        row.push_back(fmt::format("{:.6f}", val.nmad[t]));
+        if (t > 0) others += fmt::format(" {} rmse {:.4f} nmad {:.4f}", data->target_names[t], val.rmse[t], val.nmad[t]);
+      }
+    }
+    metrics += csv_line(row);
     write_file_atomic(metrics_path, metrics);
-    fmt::print("epoch {:>3}/{} phase {} lr {:.3g} train_loss {:.4f} val_rmse {:.4f} val_nmad {:.4f} {:.0f} img/s "
+    fmt::print("epoch {:>3}/{} phase {} lr {:.3g} train_loss {:.4f} val_rmse {:.4f} val_nmad {:.4f}{}{} {:.0f} img/s "
                "{:.1f} s{}\n",
-               epoch + 1, total_epochs, phase_index + 1, sv.lr, train_loss, val.rmse, val.nmad, images_per_s,
+               epoch + 1, total_epochs, phase_index + 1, sv.lr, train_loss, val.rmse[0], val.nmad[0],
+               T > 1 ? fmt::format(" ({})", data->target_names[0]) : std::string(), others, images_per_s,
                epoch_seconds, best ? " *" : "");
     std::fflush(stdout);
-    result.final_val_rmse = val.rmse;
-    result.final_val_nmad = val.nmad;
+    result.final_val_rmse = val.rmse[0];
+    result.final_val_nmad = val.nmad[0];
+    result.final_val_rmses = val.rmse;
+    result.final_val_nmads = val.nmad;
     ++epochs_this_run;
   }
   result.epochs_done = progress.epochs_done;

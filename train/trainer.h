@@ -1,21 +1,24 @@
 // Training loop: phases of epochs with per-phase schedules, body freezing and
 // differential rates; per-epoch validation (RMSE and NMAD in physical units of
-// the first target), metrics.csv, last/best checkpoints written atomically,
-// exact resume on the CPU, and a clean stop when the loss is not finite.
+// every target), metrics.csv, last/best checkpoints written atomically, exact
+// resume on the CPU, and a clean stop when the loss is not finite.
 //
 // Run folder <runs_dir>/<name>/:
 //   config.yaml        the resolved configuration (overrides applied, absolute paths)
-//   metrics.csv        epoch,step,lr,momentum,train_loss,val_rmse,val_nmad,images_per_s,seconds
+//   metrics.csv        epoch,step,lr,momentum,train_loss,val_rmse,val_nmad,images_per_s,seconds; val_rmse
+//                      and val_nmad are the first target's; with several targets, then
+//                      val_rmse_<target>,val_nmad_<target> for each target in data.targets order
 //   last.safetensors   model weights after the last finished epoch (+ metadata, see checkpoint.h)
-//   last.state         optimizer momentum + progress (epoch, step, best RMSE) as safetensors
-//   best.safetensors   weights of the epoch with the lowest validation RMSE
+//   last.state         optimizer state + progress (epoch, step, best RMSE) as safetensors
+//   best.safetensors   weights of the epoch with the lowest validation RMSE of the first target
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "kernels/ops/loss.h"
-#include "optim/sgd.h"
+#include "optim/optimizer.h"
 #include "train/config.h"
 
 namespace gcnn::train {
@@ -30,8 +33,10 @@ struct TrainOptions {
 struct TrainResult {
   int epochs_done = 0;           // in total, including epochs before a resume
   int epochs_run = 0;            // by this call
-  double final_val_rmse = 0;     // of the last epoch this call ran
+  double final_val_rmse = 0;     // of the last epoch this call ran, first target
   double final_val_nmad = 0;
+  std::vector<std::string> target_names;
+  std::vector<double> final_val_rmses, final_val_nmads;  // per target, of the last epoch this call ran
   double best_val_rmse = 0;
   double baseline_val_rmse = 0;  // predicting the training mean
   double seconds = 0;
@@ -46,11 +51,12 @@ struct TrainResult {
 TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions& options);
 
 // One optimisation step, the unit every training loop runs: forward in
-// training mode on x, the loss against target (targets already standardised),
-// backward, and an SGD update at the schedule value `at`. Returns the loss; a
-// non-finite loss returns before backward, leaving the model untouched.
-float train_step(Layer& model, optim::Sgd& sgd, const Tensor& x, const Tensor& target, ops::LossKind loss,
-                 float huber_delta, const optim::ScheduleValue& at);
+// training mode on x, the loss against target (targets already standardised;
+// target_weights: optional per-target loss weights on the model's device),
+// backward, and an optimizer update at the schedule value `at`. Returns the
+// loss; a non-finite loss returns before backward, leaving the model untouched.
+float train_step(Layer& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& target, ops::LossKind loss,
+                 float huber_delta, const optim::ScheduleValue& at, const Tensor& target_weights = {});
 
 // Validation metrics of predictions against truths (same length).
 double rmse(const std::vector<float>& pred, const std::vector<float>& truth);

@@ -6,18 +6,25 @@
 
 namespace gcnn::cpu {
 
-double loss_sum(ops::LossKind kind, const Tensor& pred, const Tensor& target, float huber_delta) {
+double loss_sum(ops::LossKind kind, const Tensor& pred, const Tensor& target, float huber_delta,
+                const float* weights) {
   const float *p = pred.data<float>(), *t = target.data<float>();
-  return lane_sum(pred.numel(),
-                  [=](std::int64_t i) { return ops::loss_element(kind, p[i] - t[i], huber_delta); });
+  if (!weights)
+    return lane_sum(pred.numel(), [=](std::int64_t i) { return ops::loss_element(kind, p[i] - t[i], huber_delta); });
+  const std::int64_t columns = pred.shape()[1];
+  return lane_sum(pred.numel(), [=](std::int64_t i) {
+    return weights[i % columns] * ops::loss_element(kind, p[i] - t[i], huber_delta);
+  });
 }
 
 void loss_backward(ops::LossKind kind, const Tensor& pred, const Tensor& target, Tensor& dpred, float huber_delta,
-                   float grad_scale) {
+                   float grad_scale, const float* weights) {
   const float *p = pred.data<float>(), *t = target.data<float>();
   float* g = dpred.data<float>();
+  const std::int64_t columns = pred.shape()[1];
   for (std::int64_t i = 0; i < pred.numel(); ++i)
-    g[i] = grad_scale * ops::loss_element_grad(kind, p[i] - t[i], huber_delta);
+    g[i] = grad_scale * (weights ? weights[i % columns] : 1.0f) *
+           ops::loss_element_grad(kind, p[i] - t[i], huber_delta);
 }
 
 }  // namespace gcnn::cpu

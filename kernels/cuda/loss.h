@@ -5,9 +5,11 @@
 #include "kernels/ops/loss.h"
 
 namespace gcnn::cuda {
-// Sum over all elements of loss_element(kind, pred - target), in double.
-double loss_sum(ops::LossKind kind, const Tensor& pred, const Tensor& target, float huber_delta);
-// dpred = grad_scale * loss_element_grad(kind, pred - target).
+// Sum over all elements of w[t] * loss_element(kind, pred - target), in double;
+// weights: [T] on the device (the columns of pred) or nullptr for all 1.
+double loss_sum(ops::LossKind kind, const Tensor& pred, const Tensor& target, float huber_delta,
+                const float* weights);
+// dpred = grad_scale * w[t] * loss_element_grad(kind, pred - target).
 void loss_backward(ops::LossKind kind, const Tensor& pred, const Tensor& target, Tensor& dpred, float huber_delta,
-                   float grad_scale);
+                   float grad_scale, const float* weights);
 }  // namespace gcnn::cuda

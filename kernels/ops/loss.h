@@ -1,5 +1,8 @@
 // Regression losses (public API, any device): pred and target are [N, T]; the
-// loss is the mean over all N * T elements (PyTorch reduction='mean').
+// loss is the mean over all N * T elements (PyTorch reduction='mean'), or with
+// per-target weights w (a [T] tensor on pred's device) the weighted mean
+// sum_{n,t} w_t l(d_nt) / (N sum_t w_t), which equals the plain mean when
+// every w_t is 1 (RMSE: the square root of the weighted MSE).
 #pragma once
 
 #include <string_view>
@@ -18,11 +21,13 @@ LossKind parse_loss(std::string_view name);
 const char* loss_name(LossKind kind);
 
 // The loss value, returned on the host. huber_delta > 0 (used by Huber only).
-float loss_forward(LossKind kind, const Tensor& pred, const Tensor& target, float huber_delta = 1.0f);
+// target_weights: undefined (all 1) or [T], finite, >= 0, not all 0.
+float loss_forward(LossKind kind, const Tensor& pred, const Tensor& target, float huber_delta = 1.0f,
+                   const Tensor& target_weights = {});
 // Overwrites dpred with d(loss)/d(pred). At d = 0, L1 gives 0 (sign(0)), and
 // RMSE gives 0 where the whole loss is 0 (where PyTorch gives NaN).
 void loss_backward(LossKind kind, const Tensor& pred, const Tensor& target, Tensor& dpred,
-                   float huber_delta = 1.0f);
+                   float huber_delta = 1.0f, const Tensor& target_weights = {});
 
 // Per-element terms of MSE, L1 and Huber and their derivatives in d, shared by
 // the CPU and CUDA backends (RMSE is sqrt(MSE), applied on the host).

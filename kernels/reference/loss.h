@@ -5,7 +5,8 @@
 #include "kernels/ops/loss.h"
 
 namespace gcnn::reference {
-float loss_forward(ops::LossKind kind, const Tensor& pred, const Tensor& target, float huber_delta = 1.0f);
+float loss_forward(ops::LossKind kind, const Tensor& pred, const Tensor& target, float huber_delta = 1.0f,
+                   const Tensor& target_weights = {});
 void loss_backward(ops::LossKind kind, const Tensor& pred, const Tensor& target, Tensor& dpred,
-                   float huber_delta = 1.0f);
+                   float huber_delta = 1.0f, const Tensor& target_weights = {});
 }  // namespace gcnn::reference

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kernels/device.h"
+#include "tests/support/adamw_checks.h"
 #include "tests/support/layer_op_checks.h"
 
 namespace gcnn::test {
@@ -25,6 +26,10 @@ TEST_F(LayerOpsGpu, ElementwiseMatchesReference) { expect_elementwise_matches_re
 TEST_F(LayerOpsGpu, DropoutMatchesReference) { expect_dropout_matches_reference(Device::cuda(0)); }
 TEST_F(LayerOpsGpu, LossMatchesReference) { expect_loss_matches_reference(Device::cuda(0)); }
 TEST_F(LayerOpsGpu, SgdMatchesReference) { expect_sgd_matches_reference(Device::cuda(0)); }
+TEST_F(LayerOpsGpu, AdamWMatchesReference) {
+  expect_adamw_matches_reference(Device::cuda(0));
+  expect_adamw_many_tensors_match_reference(Device::cuda(0), 100);
+}
 
 }  // namespace
 }  // namespace gcnn::test

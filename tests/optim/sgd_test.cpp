@@ -32,7 +32,7 @@ TEST(Sgd, MomentumDecayGroupsAndFreezing) {
   EXPECT_NEAR(w.value.to_vector()[0], 0.94f, 1e-6);  // frozen
   // h: d = 1 + 0.1 * 1.7 = 1.17; buf = 0.9 * 1.3 + 1.17 = 2.34; h = 1.7 - 2.34 = -0.64
   EXPECT_NEAR(h.value.to_vector()[0], -0.64f, 1e-5);
-  EXPECT_NEAR(sgd.state()["h"].to_vector()[0], 2.34f, 1e-5);
+  EXPECT_NEAR(sgd.state()["momentum.h"].to_vector()[0], 2.34f, 1e-5);
   EXPECT_THROW(sgd.group("tail"), Error);
 }
 

@@ -207,18 +207,24 @@ void expect_dropout_matches_reference(Device device) {
 void expect_loss_matches_reference(Device device) {
   std::uint64_t seed = 500;
   for (const Shape& shape : std::vector<Shape>{{1, 1}, {32, 1}, {7, 3}, {1000, 3}}) {
+    // Per-target weights: none, and (for 3 targets) uneven ones with a zero.
+    std::vector<Tensor> weight_choices{Tensor()};
+    if (shape[1] == 3) weight_choices.push_back(Tensor::from_vector({3}, {1.0f, 0.0f, 2.5f}));
     for (ops::LossKind kind : {ops::LossKind::MSE, ops::LossKind::RMSE, ops::LossKind::L1, ops::LossKind::Huber}) {
       for (float delta : {1.0f, 0.3f}) {
-        SCOPED_TRACE("loss " + std::string(ops::loss_name(kind)) + " delta " + std::to_string(delta) + " shape " +
-                     shape_str(shape) + " on " + device.str());
-        const Tensor pred = random_tensor(shape, ++seed, -2.0f, 2.0f), target = random_tensor(shape, ++seed);
-        const float ref = reference::loss_forward(kind, pred, target, delta);
-        const float value = ops::loss_forward(kind, pred.to(device), target.to(device), delta);
-        EXPECT_LE(std::abs(value - ref), kLayerOpTolerance * std::abs(ref));
-        Tensor ref_grad = Tensor::empty(shape), grad = poisoned(shape, device);
-        reference::loss_backward(kind, pred, target, ref_grad, delta);
-        ops::loss_backward(kind, pred.to(device), target.to(device), grad, delta);
-        EXPECT_CLOSE(grad, ref_grad);
+        for (const Tensor& weights : weight_choices) {
+          SCOPED_TRACE("loss " + std::string(ops::loss_name(kind)) + " delta " + std::to_string(delta) + " shape " +
+                       shape_str(shape) + (weights.defined() ? " weighted" : "") + " on " + device.str());
+          const Tensor pred = random_tensor(shape, ++seed, -2.0f, 2.0f), target = random_tensor(shape, ++seed);
+          const Tensor device_weights = weights.defined() ? weights.to(device) : Tensor();
+          const float ref = reference::loss_forward(kind, pred, target, delta, weights);
+          const float value = ops::loss_forward(kind, pred.to(device), target.to(device), delta, device_weights);
+          EXPECT_LE(std::abs(value - ref), kLayerOpTolerance * std::abs(ref));
+          Tensor ref_grad = Tensor::empty(shape), grad = poisoned(shape, device);
+          reference::loss_backward(kind, pred, target, ref_grad, delta, weights);
+          ops::loss_backward(kind, pred.to(device), target.to(device), grad, delta, device_weights);
+          EXPECT_CLOSE(grad, ref_grad);
+        }
       }
     }
   }

@@ -12,6 +12,7 @@
 #include "kernels/error.h"
 #include "layers/models.h"
 #include "layers/safetensors.h"
+#include "optim/sgd.h"
 #include "train/predict.h"
 
 namespace gcnn::train {

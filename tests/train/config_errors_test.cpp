@@ -81,6 +81,38 @@ TEST(ConfigErrors, NonFiniteAndZeroValuesAreRefusedBeforeTraining) {
   EXPECT_TRUE(contains(error_of(kValid, {"optimizer.weight_decay=.nan"}), "must be finite"));
 }
 
+TEST(ConfigErrors, OptimizerKeysOfTheOtherKindAreRefused) {
+  const std::vector<std::string> adamw{"optimizer.kind=adamw"};
+  auto with_adamw = [&](const std::string& set) {
+    auto sets = adamw;
+    sets.push_back(set);
+    return error_of(kValid, sets);
+  };
+  std::string m = with_adamw("phases.0.momentum=0.8");
+  EXPECT_TRUE(contains(m, "phases[0].momentum is SGD's; with optimizer.kind adamw set optimizer.betas")) << m;
+  m = with_adamw("optimizer.nesterov=true");
+  EXPECT_TRUE(contains(m, "optimizer.nesterov is an SGD setting")) << m;
+  m = with_adamw("optimizer.betas=[0.9, 1.0]");
+  EXPECT_TRUE(contains(m, "optimizer.betas must be two numbers in [0, 1)")) << m;
+  m = with_adamw("optimizer.eps=0");
+  EXPECT_TRUE(contains(m, "optimizer.eps must be in (0, 1)")) << m;
+  m = error_of(kValid, {"optimizer.betas=[0.9, 0.99]"});
+  EXPECT_TRUE(contains(m, "optimizer.betas is an AdamW setting; give optimizer.kind: adamw")) << m;
+  m = error_of(kValid, {"optimizer.kind=adam"});
+  EXPECT_TRUE(contains(m, "optimizer.kind")) << m;
+  m = error_of(kValid, {"optimizer.weight_decay=1.5"});
+  EXPECT_TRUE(contains(m, "optimizer.weight_decay must be in [0, 1)")) << m;
+}
+
+TEST(ConfigErrors, LossWeightsMustMatchTheTargets) {
+  std::string m = error_of(kValid, {"loss_weights=[1, 0.5]"});
+  EXPECT_TRUE(contains(m, "loss_weights has 2 weights for the 1 targets of data.targets")) << m;
+  m = error_of(kValid, {"data.targets=[oh_p50, lgm_tot_p50]", "loss_weights=[0, 0]"});
+  EXPECT_TRUE(contains(m, "loss_weights must not all be 0")) << m;
+  m = error_of(kValid, {"data.targets=[oh_p50, lgm_tot_p50]", "loss_weights=[1, -1]"});
+  EXPECT_TRUE(contains(m, "loss_weights must all be in [0, 1e6]")) << m;
+}
+
 TEST(ConfigErrors, SizesAndWorkersAreBoundedWithTheLimitInTheMessage) {
   EXPECT_TRUE(contains(error_of(kValid, {"data.synthetic.n=1000000000000"}), "must be in [20, 10000000]"));
   EXPECT_TRUE(contains(error_of(kValid, {"data.image_size=100000"}), "must be in [8, 1024]"));

@@ -57,6 +57,28 @@ TEST(Config, SetOverridesValuesAndListItems) {
   EXPECT_EQ(c.resolved["model"]["width"].as<int>(), 4);
 }
 
+TEST(Config, OptimizerKindsAndTheirDefaults) {
+  ExperimentConfig sgd = parse_config(kValid, "exp.yaml", ".", {"optimizer.momentum=0.8"});
+  EXPECT_EQ(sgd.optimizer.kind, "sgd");
+  EXPECT_DOUBLE_EQ(sgd.optimizer.weight_decay, 1e-4);
+  EXPECT_DOUBLE_EQ(sgd.phases[0].schedule.momentum, 0.8);  // optimizer.momentum is the phases' default
+
+  ExperimentConfig adamw =
+      parse_config(kValid, "exp.yaml", ".", {"optimizer.kind=adamw", "optimizer.betas=[0.8, 0.99]",
+                                             "phases.0.schedule=one_cycle"});
+  EXPECT_EQ(adamw.optimizer.kind, "adamw");
+  EXPECT_DOUBLE_EQ(adamw.optimizer.weight_decay, 0.01);  // PyTorch's AdamW default
+  EXPECT_DOUBLE_EQ(adamw.optimizer.beta2, 0.99);
+  EXPECT_DOUBLE_EQ(adamw.optimizer.eps, 1e-8);
+  // beta1 is the schedule's momentum: betas[0] for a schedule that does not cycle it ...
+  EXPECT_DOUBLE_EQ(optim::schedule_at(adamw.phases[1].schedule, 3, 5, 35).momentum, 0.8);
+  // ... and cycled 0.95 -> 0.85 -> 0.95 by one_cycle, as PyTorch's OneCycleLR does for Adam.
+  EXPECT_DOUBLE_EQ(optim::schedule_at(adamw.phases[0].schedule, 0, 10, 20).momentum, 0.95);
+  EXPECT_NEAR(optim::schedule_at(adamw.phases[0].schedule, 5, 10, 20).momentum, 0.85, 1e-3);
+  auto optimizer = make_optimizer({}, adamw.optimizer);
+  EXPECT_STREQ(optimizer->kind(), "adamw");
+}
+
 TEST(Config, UnknownKeyNamesFileLineAndKey) {
   std::string text = kValid;
   text.replace(text.find("  width: 8"), 10, "  widht: 8");

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,21 +62,22 @@ std::vector<std::vector<std::string>> metrics_without_timing(const fs::path& run
   return rows;
 }
 
-TEST(Trainer, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
-  const fs::path runs = fresh_dir("resume");
+// Trains tiny (with sets) whole and interrupted after one epoch then resumed,
+// in runs/whole and runs/split, and checks that both end identical.
+void expect_resume_matches_uninterrupted(const fs::path& runs, const std::vector<std::string>& sets) {
   TrainOptions quiet;
   quiet.progress = false;
-  TrainResult whole = train_experiment(tiny(runs, "whole"), quiet);
+  TrainResult whole = train_experiment(tiny(runs, "whole", sets), quiet);
   EXPECT_EQ(whole.epochs_done, 3);
 
   TrainOptions first = quiet;
   first.stop_after_epochs = 1;
-  TrainResult part = train_experiment(tiny(runs, "split"), first);
+  TrainResult part = train_experiment(tiny(runs, "split", sets), first);
   EXPECT_EQ(part.epochs_done, 1);
   EXPECT_EQ(metrics_without_timing(runs / "split").size(), 1u);
   TrainOptions resume = quiet;
   resume.resume = true;
-  TrainResult rest = train_experiment(tiny(runs, "split"), resume);
+  TrainResult rest = train_experiment(tiny(runs, "split", sets), resume);
   EXPECT_EQ(rest.epochs_done, 3);
 
   EXPECT_EQ(metrics_without_timing(runs / "whole"), metrics_without_timing(runs / "split"));
@@ -85,6 +87,39 @@ TEST(Trainer, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
   for (const auto& [name, t] : a) EXPECT_EQ(t.to_vector(), b.at(name).to_vector()) << name;
   EXPECT_TRUE(fs::exists(runs / "whole" / "best.safetensors"));
   EXPECT_TRUE(fs::exists(runs / "whole" / "config.yaml"));
+}
+
+TEST(Trainer, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
+  expect_resume_matches_uninterrupted(fresh_dir("resume"), {});
+}
+
+// AdamW's moments and per-parameter step counts (the body was frozen in the
+// first phase, so its count lags the head's) survive the interruption.
+TEST(Trainer, AdamWResumeMatchesAnUninterruptedRun) {
+  const fs::path runs = fresh_dir("resume_adamw");
+  expect_resume_matches_uninterrupted(runs, {"optimizer.kind=adamw", "phases.0.lr=0.003", "phases.1.lr=0.003"});
+  const auto state = read_safetensors(runs / "split" / "last.state");
+  EXPECT_EQ(state.metadata.at("gcnn.optimizer"), "adamw");
+  const auto head = std::find_if(state.tensors.begin(), state.tensors.end(),
+                                 [](const auto& entry) { return entry.first.starts_with("step.head."); });
+  ASSERT_NE(head, state.tensors.end());
+  const float head_steps = head->second.to_vector()[0];
+  const float body_steps = state.tensors.at("step.features.0.weight").to_vector()[0];  // the first conv
+  EXPECT_GT(head_steps, 0.0f);
+  EXPECT_EQ(body_steps, head_steps * 2 / 3);  // frozen for one of the three epochs
+
+  TrainOptions resume;
+  resume.progress = false;
+  resume.resume = true;
+  try {
+    train_experiment(tiny(runs, "split"), resume);  // the same run with the default optimizer, SGD
+    FAIL() << "expected the resume to be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("holds the state of a adamw optimizer, but the config's optimizer.kind is "
+                                         "sgd"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
