@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -243,6 +244,11 @@ nlohmann::json peaks_json(const DevicePeaks& p) {
           {"dram_gbps", p.bytes_per_second * 1e-9},
           {"dram_source", p.bandwidth_source},
           {"measured", p.measurements}};
+}
+
+double host_load_average() {
+  double load[1] = {0};
+  return getloadavg(load, 1) == 1 ? load[0] : -1;
 }
 
 std::size_t peak_host_rss_bytes() {

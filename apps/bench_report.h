@@ -50,6 +50,10 @@ struct DevicePeaks {
 DevicePeaks device_peaks(Device device);
 nlohmann::json peaks_json(const DevicePeaks& p);
 
+// The host's 1-minute load average (getloadavg): a result measured on a busy
+// machine says so in its report.
+double host_load_average();
+
 // Peak resident set size of this process so far (getrusage), in bytes.
 std::size_t peak_host_rss_bytes();
 

@@ -44,7 +44,8 @@ int run_bench_kernels(const BenchKernelsArgs& args) {
   GCNN_INPUT_CHECK(!cases.empty(), "bench kernels: --filter '{}' matches no op (names look like conv_fwd/l1_3x3_64x32)",
                    args.filter);
 
-  fmt::print("{}\n", gcnn::app::device_line(device));
+  const double load = gcnn::app::host_load_average();
+  fmt::print("{}; host load average {:.2f}\n", gcnn::app::device_line(device), load);
   const gcnn::app::DevicePeaks peaks = gcnn::app::device_peaks(device);
   fmt::print("fp32 peak {:.3f} TFLOP/s ({})\nDRAM peak {:.1f} GB/s ({})\n", peaks.flops * 1e-12, peaks.flops_source,
              peaks.bytes_per_second * 1e-9, peaks.bandwidth_source);
@@ -81,6 +82,7 @@ int run_bench_kernels(const BenchKernelsArgs& args) {
                              {"batch", batch},
                              {"precision", "fp32"},
                              {"filter", args.filter},
+                             {"host_load_average_at_start", load},
                              {"ops", rows}};
     gcnn::app::write_json_report(args.json, report);
     fmt::print("wrote {}\n", args.json);

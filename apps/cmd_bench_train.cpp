@@ -95,7 +95,8 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
     if (device.is_cuda()) gcnn::cuda::synchronize(device.index);
   };
 
-  fmt::print("{}\n", gcnn::app::device_line(device));
+  const double load = gcnn::app::host_load_average();
+  fmt::print("{}; host load average {:.2f}\n", gcnn::app::device_line(device), load);
   fmt::print("{} {}, {} head, {} px, batch {}, fp32, {} threads: {} warm-up + {} timed steps\n", what, args.model,
              args.head, args.size, batch, omp_get_max_threads(), args.warmup, steps);
   for (int i = 0; i < args.warmup; ++i) {
@@ -129,6 +130,7 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
                              {"precision", args.precision},
                              {"threads", omp_get_max_threads()},
                              {"warmup_steps", args.warmup},
+                             {"host_load_average_at_start", load},
                              {"device", gcnn::app::device_json(device)},
                              {"images_per_second", images_per_second},
                              {"step", gcnn::app::spread_json_ms(s)},

@@ -491,7 +491,8 @@ def cmd_speed(args):
             sys.exit(f"--{name} {getattr(args, name)}: must be at least 1")
     isa = onednn_isa() if args.device == "cpu" else "GPU run"
     print(f"# speed: {args.model} {args.mode}, batch {args.batch}, {args.size} px, fp32, {args.threads} threads, "
-          f"{args.device}, {args.steps} timed steps after {args.warmup} per run; {isa}", flush=True)
+          f"{args.device}, {args.steps} timed steps after {args.warmup} per run; {isa}; "
+          f"host load average {os.getloadavg()[0]:.2f}", flush=True)
     runs = {"gcnn": [], "PyTorch": []}
     print(table_header("repeat", ["gcnn img/s", "PyTorch img/s", "ratio"]), flush=True)
     for r in range(args.repeats):
