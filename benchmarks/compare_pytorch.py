@@ -8,6 +8,10 @@ and a summary over seeds.
 
 torch-train: trains the recipe of one engine run folder in PyTorch only.
 
+speed: images/s of one model in `gcnn bench train|infer` and in PyTorch
+(benchmarks/torch_speed.py), alternating the engines' runs, with the ratio and
+both peak memories.
+
 PyTorch (Debian's python3-torch) is a comparison tool, never a dependency of
 the engine. Run with /usr/bin/python3, the interpreter Debian's packages
 belong to.
@@ -32,8 +36,9 @@ try:
     import yaml
     from PIL import Image
 except ImportError as e:  # the usual cause: another python3 first on PATH
-    sys.exit(f"compare_pytorch.py: {e}; run it with /usr/bin/python3 after "
-             "`apt-get install python3-torch python3-torchvision python3-pil python3-yaml`")
+    if sys.argv[1:2] != ["speed"]:  # speed runs PyTorch in benchmarks/torch_speed.py, needing only torch there
+        sys.exit(f"compare_pytorch.py: {e}; run it with /usr/bin/python3 after "
+                 "`apt-get install python3-torch python3-torchvision python3-pil python3-yaml`")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -451,6 +456,69 @@ def cmd_torch_train(args):
         tmp.replace(args.out)
 
 
+# ---------------------------------------------------------------- speed
+def speed_engine_run(args):
+    """One `gcnn bench train|infer` run; returns its JSON report."""
+    out = Path(args.runs_dir) / f"speed-{args.model}-{args.mode}-gcnn.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [str(args.gcnn), "bench", args.mode, "--model", args.model, "--batch", str(args.batch),
+           "--size", str(args.size), "--steps", str(args.steps), "--warmup", str(args.warmup),
+           "--threads", str(args.threads), "--device", args.device, "--json", str(out)]
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_WAIT_POLICY="passive")
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
+    return json.loads(out.read_text())
+
+
+def speed_torch_run(args):
+    """One PyTorch run of benchmarks/torch_speed.py in its own process; returns its JSON."""
+    cmd = [sys.executable, str(ROOT / "benchmarks/torch_speed.py"), "--model", args.model, "--mode", args.mode,
+           "--batch", str(args.batch), "--size", str(args.size), "--steps", str(args.steps),
+           "--warmup", str(args.warmup), "--threads", str(args.threads), "--device", args.device]
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_WAIT_POLICY="passive")
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def cmd_speed(args):
+    if not Path(args.gcnn).is_file():
+        sys.exit(f"--gcnn {args.gcnn}: no such binary (build it with `cmake --build build --target gcnn_app`)")
+    for name in ("batch", "size", "steps", "threads", "repeats"):
+        if getattr(args, name) < 1:
+            sys.exit(f"--{name} {getattr(args, name)}: must be at least 1")
+    isa = onednn_isa() if args.device == "cpu" else "GPU run"
+    print(f"# speed: {args.model} {args.mode}, batch {args.batch}, {args.size} px, fp32, {args.threads} threads, "
+          f"{args.device}, {args.steps} timed steps after {args.warmup} per run; {isa}; "
+          f"host load average {os.getloadavg()[0]:.2f}", flush=True)
+    runs = {"gcnn": [], "PyTorch": []}
+    print(table_header("repeat", ["gcnn img/s", "PyTorch img/s", "ratio"]), flush=True)
+    for r in range(args.repeats):
+        # Alternate which engine goes first, so a drift in the machine's load hits both alike.
+        order = [("gcnn", speed_engine_run), ("PyTorch", speed_torch_run)]
+        for label, run in order if r % 2 == 0 else order[::-1]:
+            runs[label].append(run(args))
+        g, t = runs["gcnn"][-1]["images_per_second"], runs["PyTorch"][-1]["images_per_second"]
+        print(f"| {r + 1} | {g:.1f} | {t:.1f} | {g / t:.2f} |", flush=True)
+    med = {label: statistics.median(run["images_per_second"] for run in runs[label]) for label in runs}
+    rss = {label: max(run["peak_host_rss_bytes"] for run in runs[label]) / 2**20 for label in runs}
+    dev = {label: max(run["peak_device_bytes"] for run in runs[label]) / 2**20 for label in runs}
+    print(f"| median | {med['gcnn']:.1f} | {med['PyTorch']:.1f} | {med['gcnn'] / med['PyTorch']:.2f} |")
+    memory = f"peak host RSS: gcnn {rss['gcnn']:.0f} MiB, PyTorch {rss['PyTorch']:.0f} MiB"
+    if args.device != "cpu":
+        memory += f"; peak device memory: gcnn {dev['gcnn']:.0f} MiB, PyTorch {dev['PyTorch']:.0f} MiB"
+    print(memory + f" ({runs['PyTorch'][0]['engine']})", flush=True)
+    if args.json:
+        tmp = Path(args.json + ".tmp")
+        tmp.write_text(json.dumps({"model": args.model, "mode": args.mode, "batch": args.batch, "size": args.size,
+                                   "threads": args.threads, "device": args.device, "isa": isa,
+                                   "median_images_per_second": med, "ratio": med["gcnn"] / med["PyTorch"],
+                                   "peak_host_rss_mib": rss, "peak_device_mib": dev, "runs": runs}, indent=1))
+        tmp.replace(args.json)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -483,6 +551,20 @@ def main():
     t.add_argument("--engine-stream", action="store_true", help="the engine's batches and dihedral transforms")
     t.add_argument("--out", help="write the history as JSON here")
     t.set_defaults(func=cmd_torch_train)
+    s = sub.add_parser("speed", help="images/s of gcnn bench train|infer and PyTorch, alternating runs")
+    s.add_argument("--model", choices=["resnet18", "resnet34", "resnet50"], default="resnet18")
+    s.add_argument("--mode", choices=["train", "infer"], default="train")
+    s.add_argument("--batch", type=int, default=32)
+    s.add_argument("--size", type=int, default=128)
+    s.add_argument("--threads", type=int, default=os.cpu_count())
+    s.add_argument("--repeats", type=int, default=3, help="runs of each engine, alternating")
+    s.add_argument("--steps", type=int, default=10, help="timed steps per run")
+    s.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    s.add_argument("--device", default="cpu", help="cpu or cuda[:N], for both engines")
+    s.add_argument("--gcnn", default=str(ROOT / "build/gcnn"), help="the gcnn binary")
+    s.add_argument("--runs-dir", default="runs/compare", help="where the engine's JSON reports go")
+    s.add_argument("--json", help="write both engines' runs and the ratio here")
+    s.set_defaults(func=cmd_speed)
     args = ap.parse_args()
     args.func(args)
 

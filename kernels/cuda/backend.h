@@ -25,6 +25,12 @@ struct DeviceProperties {
   std::size_t total_memory = 0;
   int multiprocessors = 0;
   int major = 0, minor = 0;
+  int clock_khz = 0;          // peak SM clock (cudaDevAttrClockRate)
+  int memory_clock_khz = 0;   // peak memory clock (cudaDevAttrMemoryClockRate)
+  int memory_bus_bits = 0;    // global memory bus width (cudaDevAttrGlobalMemoryBusWidth)
+  int driver_version = 0;     // cudaDriverGetVersion: 13000 = 13.0
+  int runtime_version = 0;    // cudaRuntimeGetVersion
+  std::size_t cudnn_version = 0;  // cudnnGetVersion of the loaded library: 91900 = 9.19.0
 };
 DeviceProperties device_properties(int device);
 

@@ -195,7 +195,15 @@ int device_count(std::string* why) {
 DeviceProperties device_properties(int device) {
   cudaDeviceProp prop;
   GCNN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-  return {prop.name, prop.totalGlobalMem, prop.multiProcessorCount, prop.major, prop.minor};
+  DeviceProperties out{prop.name, prop.totalGlobalMem, prop.multiProcessorCount, prop.major, prop.minor};
+  // CUDA 13 removed the clock fields from cudaDeviceProp: read them as attributes.
+  GCNN_CUDA_CHECK(cudaDeviceGetAttribute(&out.clock_khz, cudaDevAttrClockRate, device));
+  GCNN_CUDA_CHECK(cudaDeviceGetAttribute(&out.memory_clock_khz, cudaDevAttrMemoryClockRate, device));
+  GCNN_CUDA_CHECK(cudaDeviceGetAttribute(&out.memory_bus_bits, cudaDevAttrGlobalMemoryBusWidth, device));
+  GCNN_CUDA_CHECK(cudaDriverGetVersion(&out.driver_version));
+  GCNN_CUDA_CHECK(cudaRuntimeGetVersion(&out.runtime_version));
+  out.cudnn_version = cudnnGetVersion();
+  return out;
 }
 
 void* allocate(int device, std::size_t bytes) { return resources(device).allocator.allocate(bytes); }

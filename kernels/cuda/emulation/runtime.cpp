@@ -111,6 +111,20 @@ cudaError_t cudaRuntimeGetVersion(int* version) {
   *version = CUDART_VERSION;
   return cudaSuccess;
 }
+cudaError_t cudaDriverGetVersion(int* version) {
+  *version = CUDART_VERSION;
+  return cudaSuccess;
+}
+// An emulated device reports a 1 GHz SM clock and a 1 GHz, 64-bit memory bus.
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
+  if (device < 0 || device >= g_device_count) return record(cudaErrorInvalidDevice);
+  switch (attr) {
+    case cudaDevAttrClockRate: *value = 1'000'000; return cudaSuccess;
+    case cudaDevAttrMemoryClockRate: *value = 1'000'000; return cudaSuccess;
+    case cudaDevAttrGlobalMemoryBusWidth: *value = 64; return cudaSuccess;
+  }
+  return record(cudaErrorInvalidValue);
+}
 
 cudaError_t cudaMalloc(void** ptr, std::size_t bytes) {
   *ptr = nullptr;
