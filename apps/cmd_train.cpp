@@ -1,5 +1,5 @@
-// gcnn train / lr-find / predict: thin wrappers that parse options, load the
-// experiment config and call train/ (trainer, lr_find, predict).
+// gcnn train / lr-find: thin wrappers that parse options, load the experiment
+// config and call train/ (trainer, lr_find).
 #include <fmt/core.h>
 
 #include <filesystem>
@@ -8,7 +8,6 @@
 #include "kernels/error.h"
 #include "train/config.h"
 #include "train/lr_find.h"
-#include "train/predict.h"
 #include "train/trainer.h"
 
 namespace {
@@ -95,23 +94,6 @@ GCNN_COMMAND("lr-find", "Sweep the learning rate exponentially and suggest one",
     auto r = gcnn::train::lr_find(config, a->options);
     fmt::print("{} steps, lr {:.3g} .. {:.3g}; wrote {}\nsuggested learning rate: {:.3g}\n", r.lrs.size(),
                r.lrs.front(), r.lrs.back(), r.csv.string(), r.suggested_lr);
-    return 0;
-  };
-});
-
-GCNN_COMMAND("predict", "Predict targets for a catalog of images with a trained checkpoint", [](CLI::App& cmd) {
-  auto o = std::make_shared<gcnn::train::PredictOptions>();
-  cmd.add_option("--checkpoint", o->checkpoint, "Run folder or .safetensors checkpoint")->required();
-  cmd.add_option("--catalog", o->catalog, "Catalog CSV (objID and, optionally, true targets)")->required();
-  cmd.add_option("--images", o->images, "Folder of <objID>.jpg")->required();
-  cmd.add_option("--out", o->out, "Output CSV (default: predictions.csv beside the checkpoint)");
-  cmd.add_option("--batch-size", o->batch_size, "Images per forward pass")->capture_default_str();
-  gcnn::app::add_device_option(cmd, o->device);
-  return [o] {
-    auto r = gcnn::train::predict(*o);
-    fmt::print("predicted {} galaxies -> {}\n", r.rows, r.out.string());
-    for (std::size_t k = 0; k < r.rmse.size(); ++k)
-      fmt::print("{}: RMSE {:.4f}  NMAD {:.4f}\n", r.target_names[k], r.rmse[k], r.nmad[k]);
     return 0;
   };
 });
