@@ -2,12 +2,15 @@
 // config and call train/ (trainer, lr_find).
 #include <fmt/core.h>
 
+#include <cstdio>
+
 #include <filesystem>
 
 #include "apps/command.h"
 #include "kernels/error.h"
 #include "train/config.h"
 #include "train/lr_find.h"
+#include "train/plot.h"
 #include "train/trainer.h"
 
 namespace {
@@ -48,6 +51,16 @@ void add_common(CLI::App& cmd, TrainArgs& a) {
   cmd.add_option("--device", a.device, "auto|cpu|cuda|cuda:N (overrides the config)");
 }
 
+// The training-curve figure of a finished run: a missing matplotlib or a
+// failing script is a warning, never a failed run.
+void plot_training_curves(const fs::path& run_dir) {
+  try {
+    for (const auto& f : gcnn::train::plot_run(run_dir, {}, true)) fmt::print("wrote {}\n", f.string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "warning: no training-curve figure: {}\n", e.what());
+  }
+}
+
 int run_train(const TrainArgs& a) {
   auto config = load(a);
   gcnn::train::TrainOptions options;
@@ -64,6 +77,7 @@ int run_train(const TrainArgs& a) {
              r.final_val_rmse, r.final_val_nmad, r.best_val_rmse, r.baseline_val_rmse);
   fmt::print("{} epochs in {:.1f} s, {:.1f} training images/s; run folder {}\n", r.epochs_done, r.seconds,
              r.train_images_per_s, r.run_dir.string());
+  plot_training_curves(r.run_dir);
   return 0;
 }
 
