@@ -1,6 +1,8 @@
-// gcnn train / lr-find / predict: thin wrappers that parse options, load the
-// experiment config and call train/ (trainer, lr_find, predict).
+// gcnn train / lr-find: thin wrappers that parse options, load the experiment
+// config and call train/ (trainer, lr_find).
 #include <fmt/core.h>
+
+#include <cstdio>
 
 #include <filesystem>
 
@@ -8,7 +10,7 @@
 #include "kernels/error.h"
 #include "train/config.h"
 #include "train/lr_find.h"
-#include "train/predict.h"
+#include "train/plot.h"
 #include "train/trainer.h"
 
 namespace {
@@ -49,6 +51,16 @@ void add_common(CLI::App& cmd, TrainArgs& a) {
   cmd.add_option("--device", a.device, "auto|cpu|cuda|cuda:N (overrides the config)");
 }
 
+// The training-curve figure of a finished run: a missing matplotlib or a
+// failing script is a warning, never a failed run.
+void plot_training_curves(const fs::path& run_dir) {
+  try {
+    for (const auto& f : gcnn::train::plot_run(run_dir, {}, true)) fmt::print("wrote {}\n", f.string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "warning: no training-curve figure: {}\n", e.what());
+  }
+}
+
 int run_train(const TrainArgs& a) {
   auto config = load(a);
   gcnn::train::TrainOptions options;
@@ -65,6 +77,7 @@ int run_train(const TrainArgs& a) {
              r.final_val_rmse, r.final_val_nmad, r.best_val_rmse, r.baseline_val_rmse);
   fmt::print("{} epochs in {:.1f} s, {:.1f} training images/s; run folder {}\n", r.epochs_done, r.seconds,
              r.train_images_per_s, r.run_dir.string());
+  plot_training_curves(r.run_dir);
   return 0;
 }
 
@@ -95,23 +108,6 @@ GCNN_COMMAND("lr-find", "Sweep the learning rate exponentially and suggest one",
     auto r = gcnn::train::lr_find(config, a->options);
     fmt::print("{} steps, lr {:.3g} .. {:.3g}; wrote {}\nsuggested learning rate: {:.3g}\n", r.lrs.size(),
                r.lrs.front(), r.lrs.back(), r.csv.string(), r.suggested_lr);
-    return 0;
-  };
-});
-
-GCNN_COMMAND("predict", "Predict targets for a catalog of images with a trained checkpoint", [](CLI::App& cmd) {
-  auto o = std::make_shared<gcnn::train::PredictOptions>();
-  cmd.add_option("--checkpoint", o->checkpoint, "Run folder or .safetensors checkpoint")->required();
-  cmd.add_option("--catalog", o->catalog, "Catalog CSV (objID and, optionally, true targets)")->required();
-  cmd.add_option("--images", o->images, "Folder of <objID>.jpg")->required();
-  cmd.add_option("--out", o->out, "Output CSV (default: predictions.csv beside the checkpoint)");
-  cmd.add_option("--batch-size", o->batch_size, "Images per forward pass")->capture_default_str();
-  gcnn::app::add_device_option(cmd, o->device);
-  return [o] {
-    auto r = gcnn::train::predict(*o);
-    fmt::print("predicted {} galaxies -> {}\n", r.rows, r.out.string());
-    for (std::size_t k = 0; k < r.rmse.size(); ++k)
-      fmt::print("{}: RMSE {:.4f}  NMAD {:.4f}\n", r.target_names[k], r.rmse[k], r.nmad[k]);
     return 0;
   };
 });

@@ -6,6 +6,7 @@ GCNN_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libstb-dev
   libdnnl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
+  python3-matplotlib python3-numpy  # gcnn plot's figures (scripts/plots/gcnn_plot.py)
 )
 
 gcnn_log() { printf '== %s\n' "$*" >&2; }

@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <fstream>
-#include <numeric>
 #include <sstream>
 
 #include "data/csv.h"
@@ -100,28 +99,6 @@ ExperimentData::ExperimentData(const ExperimentConfig& config, const fs::path& r
   val_options.drop_last = false;
   val_options.augment = false;
   val_ = std::make_unique<DataLoader>(dataset_, split.valid, val_options);
-}
-
-CatalogBatches::CatalogBatches(const fs::path& catalog, const fs::path& images, const std::string& id_column,
-                               const std::vector<std::string>& targets, int size, const ChannelStats& stats,
-                               int batch_size) {
-  const CsvTable header = read_csv(catalog);
-  has_targets_ = true;
-  for (const auto& t : targets) has_targets_ = has_targets_ && header.column(t) >= 0;
-  DatasetOptions options;
-  options.id_column = id_column;
-  if (has_targets_) options.target_columns = targets;
-  options.images.size = size;
-  dataset_ = load_dataset(catalog, images, options);
-  std::vector<std::size_t> rows(dataset_.size());
-  std::iota(rows.begin(), rows.end(), std::size_t{0});
-  LoaderOptions lo;
-  lo.batch_size = batch_size;
-  lo.shuffle = false;
-  lo.output_size = size;
-  lo.stats = stats;
-  loader_ = std::make_unique<DataLoader>(dataset_, rows, lo);
-  loader_->start_epoch(0);
 }
 
 }  // namespace gcnn::train

@@ -39,23 +39,4 @@ class ExperimentData {
   std::unique_ptr<DataLoader> train_, val_;
 };
 
-// Batches of every image of a catalog in catalog order, without augmentation,
-// at `size` px normalised with stats (predict). has_targets() is false when
-// the catalog lacks a target column (its batches then have no targets).
-class CatalogBatches {
- public:
-  CatalogBatches(const std::filesystem::path& catalog, const std::filesystem::path& images,
-                 const std::string& id_column, const std::vector<std::string>& targets, int size,
-                 const ChannelStats& stats, int batch_size);
-  bool next(Batch& batch) { return loader_->next(batch); }
-  Tensor images_on(const Batch& batch, Device device) const { return loader_->images_on(batch, device); }
-  std::size_t size() const { return dataset_.size(); }
-  bool has_targets() const { return has_targets_; }
-
- private:
-  Dataset dataset_;
-  bool has_targets_ = false;
-  std::unique_ptr<DataLoader> loader_;
-};
-
 }  // namespace gcnn::train

@@ -134,7 +134,7 @@ TEST(Checkpoint, MetadataWithoutConfigOrWithGarbageNamesFileAndKey) {
   st.metadata.erase("gcnn.config");
   write_safetensors(dir / "best.safetensors", st.tensors, st.metadata);
   PredictOptions p;
-  p.checkpoint = dir;
+  p.checkpoints = {dir};
   p.catalog = dir / "catalog.csv";
   p.images = dir;
   try {

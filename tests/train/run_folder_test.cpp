@@ -136,7 +136,7 @@ TEST_F(RunFolderTest, AFailedPredictLeavesAnExistingOutputUntouched) {
   const fs::path empty = runs / "empty.csv";
   { std::ofstream(empty) << "objID,oh_p50\n"; }
   PredictOptions o;
-  o.checkpoint = run;
+  o.checkpoints = {run};
   o.catalog = empty;
   o.images = run / "synthetic" / "images";
   o.out = out;

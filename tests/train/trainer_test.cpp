@@ -151,7 +151,7 @@ TEST(Trainer, PredictReproducesValidationRmseAndLrFindSuggests) {
   TrainResult r = train_experiment(c, quiet);
   // Predict on the whole synthetic catalog; on its validation rows it must give the run's RMSE.
   PredictOptions o;
-  o.checkpoint = runs / "p";
+  o.checkpoints = {runs / "p"};
   o.catalog = runs / "p" / "synthetic" / "catalog.csv";
   o.images = runs / "p" / "synthetic" / "images";
   o.device = "cpu";
