@@ -1,9 +1,10 @@
-// Image decoding (stb_image), resizing, encoding (stb_image_write) and the
-// in-memory ImageDataset.
+// Image decoding (JPEG through libjpeg-turbo, PNG through stb_image),
+// resizing, encoding (stb_image_write) and the in-memory ImageDataset.
 #include "data/image.h"
 
 #include <stb_image.h>
 #include <stb_image_write.h>
+#include <turbojpeg.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -30,8 +32,8 @@ bool ends_with_lower(std::string name, std::string_view suffix) {
   return name.ends_with(suffix);
 }
 
-// stb_image decodes a truncated JPEG without complaint (it pads the entropy
-// data with zeros), so require the end-of-image marker FF D9 near the end.
+// A cheap first test for a truncated JPEG: the end-of-image marker FF D9
+// near the end (libjpeg-turbo also warns about truncation, which is refused).
 bool jpeg_has_end_marker(std::string_view b) {
   std::size_t start = b.size() > 4096 ? b.size() - 4096 : 0;
   for (std::size_t i = b.size(); i-- > start + 1;)
@@ -72,6 +74,33 @@ AxisWeights area_weights(int in, int out) {
 
 }  // namespace
 
+// JPEG through libjpeg-turbo with the accurate integer IDCT and fancy chroma
+// upsampling: libjpeg's defaults, so the pixels are bit-identical to what PIL
+// (and so PyTorch's and fastai's loaders) decode. stb_image's decoder differs
+// from it by 1-3 levels in ~4% of the values of SDSS cutouts, enough to move
+// trained models (benchmarks/README.md, issue 15). Decoder warnings (corrupt
+// or truncated data) are refused like errors.
+Image decode_jpeg(std::string_view bytes, const std::string& name) {
+  thread_local std::unique_ptr<void, int (*)(tjhandle)> handle(tjInitDecompress(), tjDestroy);
+  GCNN_CHECK(handle != nullptr, "libjpeg-turbo: cannot create a decompressor: {}", tjGetErrorStr2(nullptr));
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto size = static_cast<unsigned long>(bytes.size());
+  int w = 0, h = 0, subsampling = 0, colorspace = 0;
+  // Dimensions first, from the header alone, so a header claiming a huge image allocates nothing.
+  GCNN_INPUT_CHECK(tjDecompressHeader3(handle.get(), data, size, &w, &h, &subsampling, &colorspace) == 0,
+                   "{}: cannot read the JPEG header: {}", name, tjGetErrorStr2(handle.get()));
+  GCNN_INPUT_CHECK(w >= 1 && h >= 1 && w <= kMaxImageSide && h <= kMaxImageSide,
+                   "{}: image of {}x{} pixels exceeds the limit of {} pixels a side", name, w, h, kMaxImageSide);
+  GCNN_INPUT_CHECK(colorspace == TJCS_YCbCr || colorspace == TJCS_RGB,
+                   "{}: JPEG in the {} colour space; expected a colour (YCbCr or RGB) gri composite", name,
+                   colorspace == TJCS_GRAY ? "grayscale" : (colorspace == TJCS_CMYK ? "CMYK" : "YCCK"));
+  Image image(w, h);
+  const int status = tjDecompress2(handle.get(), data, size, image.pixels.data(), w, w * 3, h, TJPF_RGB,
+                                   TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING);
+  GCNN_INPUT_CHECK(status == 0, "{}: cannot decode JPEG: {}", name, tjGetErrorStr2(handle.get()));
+  return image;
+}
+
 Image decode_image(std::string_view bytes, const std::string& name) {
   GCNN_INPUT_CHECK(!bytes.empty(), "{}: empty image file", name);
   const bool jpeg = is_jpeg(bytes), png = is_png(bytes);
@@ -82,6 +111,7 @@ Image decode_image(std::string_view bytes, const std::string& name) {
   if (jpeg) GCNN_INPUT_CHECK(jpeg_has_end_marker(bytes), "{}: truncated JPEG (no end-of-image marker)", name);
   GCNN_INPUT_CHECK(bytes.size() <= static_cast<std::size_t>(INT32_MAX), "{}: image file of {} bytes is too large",
                    name, bytes.size());
+  if (jpeg) return decode_jpeg(bytes, name);
   int w = 0, h = 0, channels = 0;
   // Dimensions first, from the header alone, so a header claiming a huge image allocates nothing.
   GCNN_INPUT_CHECK(stbi_info_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),

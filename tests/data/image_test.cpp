@@ -1,11 +1,14 @@
-// Image decoding errors (truncated JPEG, text named .jpg, grayscale PNG,
-// missing file) under both policies, and resizing against hand-computed values.
+// Image decoding: JPEG pixels bit-identical to PIL's (a fixture PIL made),
+// errors (truncated JPEG, text named .jpg, grayscale PNG and JPEG, missing
+// file) under both policies, and resizing against hand-computed values.
 #include <gtest/gtest.h>
 
 #include <stb_image_write.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <vector>
 
 #include "data/image.h"
 #include "kernels/error.h"
@@ -73,6 +76,36 @@ TEST(ImageDecode, PngRoundTripsExactlyAndJpegClosely) {
   Image jpg = decode_image(encode_jpeg(img, 95), "mem.jpg");
   ASSERT_EQ(jpg.pixels.size(), img.pixels.size());
   for (std::size_t i = 0; i < img.pixels.size(); ++i) EXPECT_NEAR(jpg.pixels[i], img.pixels[i], 12) << i;
+}
+
+// tests/fixtures/jpeg_decode/make_fixture.py wrote two JPEGs (4:2:0 and 4:4:4
+// chroma, 45x27 px) and the RGB bytes PIL decodes from them; stb_image's
+// decoder differs from those in 264 and 57 of the 3645 values.
+TEST(ImageDecode, JpegPixelsAreBitIdenticalToPil) {
+  const fs::path dir = fs::path(GCNN_SOURCE_DIR) / "tests/fixtures/jpeg_decode";
+  for (const std::string name : {"galaxy420", "galaxy444"}) {
+    const Image img = read_image(dir / (name + ".jpg"));
+    std::ifstream in(dir / (name + ".pil.rgb"), std::ios::binary);
+    const std::vector<std::uint8_t> pil((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(img.width, 45);
+    ASSERT_EQ(img.height, 27);
+    ASSERT_EQ(img.pixels.size(), pil.size());
+    std::size_t differing = 0;
+    for (std::size_t i = 0; i < pil.size(); ++i) differing += img.pixels[i] != pil[i];
+    EXPECT_EQ(differing, 0u) << name << ": values that differ from PIL's decode";
+  }
+}
+
+TEST(ImageDecode, GrayscaleJpegIsRefusedNamingItsColourSpace) {
+  const fs::path dir = temp_dir("gray_jpeg");
+  std::vector<std::uint8_t> gray(16 * 16, 90);
+  std::string bytes;
+  stbi_write_jpg_to_func([](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(
+                             static_cast<const char*>(data), static_cast<std::size_t>(size)); },
+                         &bytes, 16, 16, 1, gray.data(), 90);
+  write_bytes(dir / "g.jpg", bytes);
+  const std::string msg = error_of([&] { read_image(dir / "g.jpg"); });
+  EXPECT_NE(msg.find("g.jpg: JPEG in the grayscale colour space"), std::string::npos) << msg;
 }
 
 TEST(ImageDecode, ErrorsNameThePath) {
