@@ -144,6 +144,11 @@ JpegVerdict judge_jpeg(std::string_view bytes, int size) {
   if (!has_jpeg_markers(bytes)) return {fmt::format("incomplete JPEG ({} bytes, no end marker)", bytes.size()), true};
   int w = 0, h = 0, channels = 0;
   auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+  // The header's size first: a body claiming a huge image must not allocate it.
+  if (!stbi_info_from_memory(data, static_cast<int>(bytes.size()), &w, &h, &channels))
+    return {fmt::format("undecodable JPEG header: {}", stbi_failure_reason()), true};
+  if (w != size || h != size || channels != 3)
+    return {fmt::format("JPEG is {}x{} with {} channels, expected {}x{} colour", w, h, channels, size, size), false};
   stbi_uc* pixels = stbi_load_from_memory(data, static_cast<int>(bytes.size()), &w, &h, &channels, 0);
   if (!pixels) return {fmt::format("undecodable JPEG: {}", stbi_failure_reason()), true};
   std::unique_ptr<stbi_uc, void (*)(void*)> owned(pixels, stbi_image_free);
@@ -157,6 +162,28 @@ JpegVerdict judge_jpeg(std::string_view bytes, int size) {
 }  // namespace
 
 std::string check_cutout_jpeg(std::string_view bytes, int size) { return judge_jpeg(bytes, size).reason; }
+
+CutoutVerdict judge_cutout_response(const HttpResponse& r, int size) {
+  CutoutVerdict verdict;
+  if (!r.transport_ok()) {
+    verdict.error = fmt::format("{} ({})", r.curl_error, curl_easy_strerror(r.curl_code));
+    verdict.transient = is_transient_curl_error(r.curl_code);
+    return verdict;
+  }
+  if (r.status != 200) {
+    verdict.error = fmt::format("HTTP {}: {}", r.status, summarize_body(r.body, 160));
+    verdict.transient = is_transient_http_status(r.status);
+    if ((r.status == 429 || r.status == 503) && r.retry_after_s) verdict.pause_s = r.retry_after_s;
+  } else if (looks_like_html(r.content_type, r.body)) {
+    verdict.error = fmt::format("HTML page with status 200 instead of a JPEG: {}", summarize_body(r.body, 160));
+    verdict.transient = true;
+  } else {
+    JpegVerdict jpeg = judge_jpeg(r.body, size);
+    verdict.error = std::move(jpeg.reason);
+    verdict.transient = jpeg.transient;
+  }
+  return verdict;
+}
 
 bool existing_cutout_valid(const fs::path& path, int size) {
   std::ifstream in(path, std::ios::binary);
@@ -302,34 +329,19 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
   Clock::time_point paused_until{};
 
   auto finish_job = [&](Job* job, CurlEasy* easy, CURLcode code) {
-    HttpResponse& r = easy->finish(code);
-    std::string error;
-    bool transient = false;
-    if (!r.transport_ok()) {
-      error = fmt::format("{} ({})", r.curl_error, curl_easy_strerror(r.curl_code));
-      transient = is_transient_curl_error(r.curl_code);
-    } else if (r.status != 200) {
-      error = fmt::format("HTTP {}: {}", r.status, summarize_body(r.body, 160));
-      transient = is_transient_http_status(r.status);
-    } else if (looks_like_html(r.content_type, r.body)) {
-      error = fmt::format("HTML page with status 200 instead of a JPEG: {}", summarize_body(r.body, 160));
-      transient = true;
-    } else {
-      JpegVerdict verdict = judge_jpeg(r.body, options.size);
-      error = verdict.reason;
-      transient = verdict.transient;
-    }
-    if (error.empty()) {
+    const HttpResponse& r = easy->finish(code);
+    const CutoutVerdict verdict = judge_cutout_response(r, options.size);
+    if (verdict.error.empty()) {
       write_file_atomic(options.out_dir / (job->item->id + ".jpg"), r.body);
       ++summary.downloaded;
       ++counts.done;
       return;
     }
-    if (r.transport_ok() && (r.status == 429 || r.status == 503) && r.retry_after_s) {
+    if (verdict.pause_s) {
       paused_until = std::max(paused_until, Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                               std::chrono::duration<double>(*r.retry_after_s)));
+                                                               std::chrono::duration<double>(*verdict.pause_s)));
     }
-    if (transient && job->attempts <= options.retry.retries) {
+    if (verdict.transient && job->attempts <= options.retry.retries) {
       double delay = retry_delay_s(options.retry, job->attempts, r.retry_after_s, rng);
       retry_at.emplace(Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(delay)),
@@ -337,7 +349,7 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
       ++counts.retrying;
       return;
     }
-    summary.failed.push_back({job->item->id, job->url, error, job->attempts});
+    summary.failed.push_back({job->item->id, job->url, verdict.error, job->attempts});
     ++counts.failed;
   };
 
