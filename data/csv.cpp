@@ -142,6 +142,13 @@ bool parse_finite_double(std::string_view text, double& value) {
   return ec == std::errc() && end == text.data() + text.size() && std::isfinite(value);
 }
 
+bool parse_finite_float(std::string_view text, float& value) {
+  double wide = 0;
+  if (!parse_finite_double(text, wide) || !std::isfinite(static_cast<float>(wide))) return false;
+  value = static_cast<float>(wide);
+  return true;
+}
+
 namespace {
 
 // Writes all of content to fd and fsyncs it; false with errno set on failure.
