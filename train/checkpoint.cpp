@@ -2,6 +2,7 @@
 #include "train/checkpoint.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <limits>
@@ -28,9 +29,10 @@ std::vector<float> split_floats(const std::string& text, const std::string& what
   std::vector<float> out;
   std::stringstream ss(text);
   for (std::string item; std::getline(ss, item, ',');) {
-    double v;
-    GCNN_INPUT_CHECK(parse_finite_double(item, v), "{}: '{}' is not a finite number", what, item);
-    out.push_back(static_cast<float>(v));
+    float v;
+    GCNN_INPUT_CHECK(parse_finite_float(item, v), "{}: '{}' is not a finite number within the float range", what,
+                     item);
+    out.push_back(v);
   }
   return out;
 }
@@ -87,30 +89,32 @@ LoadReport load_body_weights(Layer& model, const std::filesystem::path& path) {
   return report;
 }
 
-void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const Progress& progress) {
-  std::map<std::string, Tensor> tensors;
-  for (const auto& [name, buf] : sgd.state()) tensors["momentum." + name] = buf;
-  write_safetensors(path, tensors,
-                    {{"gcnn.epochs_done", std::to_string(progress.epochs_done)},
-                     {"gcnn.global_step", std::to_string(progress.global_step)},
-                     {"gcnn.best_val_rmse", fmt::format("{:.17g}", progress.best_val_rmse)}});
+std::string encode_state(const std::map<std::string, Tensor>& tensors, const Progress& progress) {
+  return encode_safetensors(tensors, {{"gcnn.epochs_done", std::to_string(progress.epochs_done)},
+                                      {"gcnn.global_step", std::to_string(progress.global_step)},
+                                      {"gcnn.best_val_rmse", fmt::format("{:.17g}", progress.best_val_rmse)}});
 }
 
-namespace {
+void save_state(const std::filesystem::path& path, Layer& model, const optim::Sgd& sgd, const Progress& progress) {
+  std::map<std::string, Tensor> tensors;
+  for (const auto& [name, t] : state_dict(model)) tensors["model." + name] = t;
+  for (const auto& [name, buf] : sgd.state()) tensors["momentum." + name] = buf;
+  write_file_atomic(path, encode_state(tensors, progress));
+}
 
-// The progress a state file records, each value checked; and its tensors finite.
-Progress read_progress(const Safetensors& st, const std::filesystem::path& path) {
-  require_finite(st.tensors, path.string());
+Progress read_progress(const Safetensors& st, const std::string& source) {
+  require_finite(st.tensors, source);
   for (const auto& [name, t] : st.tensors)
-    GCNN_INPUT_CHECK(name.starts_with("momentum."), "{}: unexpected tensor '{}'", path.string(), name);
+    GCNN_INPUT_CHECK(name.starts_with("momentum.") || name.starts_with("model."),
+                     "{}: unexpected tensor '{}' (a state holds model.* and momentum.* tensors)", source, name);
   Progress p;
   // A number in [low, high]; whole when integer is set.
   auto get = [&](const std::string& key, double low, double high, bool integer) {
     auto it = st.metadata.find(key);
-    GCNN_INPUT_CHECK(it != st.metadata.end(), "{}: metadata '{}' missing", path.string(), key);
+    GCNN_INPUT_CHECK(it != st.metadata.end(), "{}: metadata '{}' missing", source, key);
     double v;
     GCNN_INPUT_CHECK(parse_finite_double(it->second, v) && v >= low && v <= high && (!integer || v == std::floor(v)),
-                     "{}: metadata '{}' = '{}' is not {} in [{}, {}]", path.string(), key, it->second,
+                     "{}: metadata '{}' = '{}' is not {} in [{}, {}]", source, key, it->second,
                      integer ? "a whole number" : "a number", low, high);
     return v;
   };
@@ -120,15 +124,22 @@ Progress read_progress(const Safetensors& st, const std::filesystem::path& path)
   return p;
 }
 
-}  // namespace
+void check_state_file(const std::filesystem::path& path) { read_progress(read_safetensors(path), path.string()); }
 
-void check_state_file(const std::filesystem::path& path) { read_progress(read_safetensors(path), path); }
-
-Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd) {
+Progress load_state(const std::filesystem::path& path, Layer& model, optim::Sgd& sgd) {
   Safetensors st = read_safetensors(path);
-  const Progress p = read_progress(st, path);
-  std::map<std::string, Tensor> buffers;
-  for (auto& [name, t] : st.tensors) buffers[name.substr(9)] = t;
+  const Progress p = read_progress(st, path.string());
+  std::map<std::string, Tensor> weights, buffers;
+  for (auto& [name, t] : st.tensors) {
+    if (name.starts_with("model.")) weights[name.substr(6)] = t;
+    else buffers[name.substr(9)] = t;
+  }
+  GCNN_INPUT_CHECK(!weights.empty(), "{}: holds no model.* tensors (a state written by an older gcnn, which kept "
+                   "them in last.safetensors only); it cannot be resumed", path.string());
+  const LoadReport report = load_state_dict(model, weights, path.string());
+  GCNN_INPUT_CHECK(report.missing.empty() && report.unexpected.empty(),
+                   "{}: does not match the model (missing: {}; unexpected: {})", path.string(),
+                   fmt::join(report.missing, ", "), fmt::join(report.unexpected, ", "));
   sgd.load_state(buffers, path.string());
   return p;
 }

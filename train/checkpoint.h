@@ -12,6 +12,7 @@
 
 #include "data/normalize.h"
 #include "layers/layer.h"
+#include "layers/safetensors.h"
 #include "optim/sgd.h"
 
 namespace gcnn::train {
@@ -44,12 +45,22 @@ Normalisation read_normalisation(const std::map<std::string, std::string>& metad
 // that the model has not (unexpected, head tensors included).
 LoadReport load_body_weights(Layer& model, const std::filesystem::path& path);
 
-void save_state(const std::filesystem::path& path, const optim::Sgd& sgd, const Progress& progress);
-// Refuses (naming the file and the tensor or key) non-finite momentum buffers
-// and metadata outside its range (epochs_done in [0, kMaxEpochs], ...).
-Progress load_state(const std::filesystem::path& path, optim::Sgd& sgd);
+// The training state RUN_DIR/last.state: the model's tensors ("model.<name>",
+// parameters and buffers), the momentum buffers ("momentum.<name>") and the
+// progress metadata, in one file written atomically, so that a process killed
+// at any moment leaves a state to resume from whose parts belong together.
+void save_state(const std::filesystem::path& path, Layer& model, const optim::Sgd& sgd, const Progress& progress);
+// Restores model and momentum buffers; refuses (naming the file and the tensor
+// or key) non-finite tensors, tensors that do not match the model, and
+// metadata outside its range (epochs_done in [0, kMaxEpochs], ...).
+Progress load_state(const std::filesystem::path& path, Layer& model, optim::Sgd& sgd);
 // The checks of load_state without a model: the file is read and validated.
 void check_state_file(const std::filesystem::path& path);
+// The bytes save_state writes, from the tensors by name ("model.*" and "momentum.*").
+std::string encode_state(const std::map<std::string, Tensor>& tensors, const Progress& progress);
+// The progress of a parsed state file, after checking its tensors (finite,
+// named model.* or momentum.*) and metadata; source names it in messages.
+Progress read_progress(const Safetensors& state, const std::string& source);
 
 std::string join_floats(const std::vector<float>& values);
 std::vector<float> split_floats(const std::string& text, const std::string& what);

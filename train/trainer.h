@@ -7,7 +7,8 @@
 //   config.yaml        the resolved configuration (overrides applied, absolute paths)
 //   metrics.csv        epoch,step,lr,momentum,train_loss,val_rmse,val_nmad,images_per_s,seconds
 //   last.safetensors   model weights after the last finished epoch (+ metadata, see checkpoint.h)
-//   last.state         optimizer momentum + progress (epoch, step, best RMSE) as safetensors
+//   last.state         what a resume continues from, written last each epoch: model weights,
+//                      optimizer momentum and progress (epoch, step, best RMSE) as safetensors
 //   best.safetensors   weights of the epoch with the lowest validation RMSE
 #pragma once
 
