@@ -7,13 +7,18 @@ GCNN_PACKAGES=(
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libstb-dev
   libdnnl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
+# scripts/fuzz only: clang with libFuzzer and the sanitizer runtimes, and
+# clang's OpenMP runtime (the library uses OpenMP).
+GCNN_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev libomp-14-dev)
 
 gcnn_log() { printf '== %s\n' "$*" >&2; }
 
-# Installs only the packages that are missing, so a second run costs nothing.
+# gcnn_install_packages [PACKAGE...]: installs those missing of the given
+# packages (default GCNN_PACKAGES), so a second run costs nothing.
 gcnn_install_packages() {
-  local missing=()
-  for p in "${GCNN_PACKAGES[@]}"; do
+  local wanted=("$@") missing=()
+  [ ${#wanted[@]} -eq 0 ] && wanted=("${GCNN_PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -229,6 +229,7 @@ std::string summarize_body(std::string_view body, std::size_t max_chars) {
     }
     if (c == '>') in_tag = false;
     if (out.size() >= max_chars) {
+      out.resize(max_chars);  // a space and a character may have been added at once
       out += "...";
       break;
     }
