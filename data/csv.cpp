@@ -113,7 +113,9 @@ CsvTable read_csv(const std::filesystem::path& path, CsvParseOptions options) {
 }
 
 std::string csv_escape(std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  // A leading byte-order mark is quoted too: unquoted at the start of a file, parse_csv would drop it.
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos && !field.starts_with("\xEF\xBB\xBF"))
+    return std::string(field);
   std::string out = "\"";
   for (char c : field) {
     if (c == '"') out.push_back('"');

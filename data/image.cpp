@@ -70,7 +70,59 @@ AxisWeights area_weights(int in, int out) {
   return w;
 }
 
+unsigned byte_at(std::string_view b, std::size_t i) { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0u; }
+
+// Checks a DHT segment's tables the way stb_image reads them (L counts down
+// by 17 + n per table, reading on past the segment if the counts say so);
+// returns the position after it, or npos when a table has more than 256 codes.
+std::size_t check_dht(std::string_view b, std::size_t pos, long length) {
+  while (length > 0 && pos < b.size()) {
+    unsigned codes = 0;
+    for (std::size_t i = 0; i < 16; ++i) codes += byte_at(b, pos + 1 + i);
+    if (codes > 256) return std::string_view::npos;
+    pos += 17 + codes;
+    length -= 17 + static_cast<long>(codes);
+  }
+  return pos;
+}
+
 }  // namespace
+
+std::string jpeg_huffman_problem(std::string_view b) {
+  std::size_t pos = 2;  // after SOI
+  bool in_scan = false;
+  while (pos + 1 < b.size()) {
+    if (in_scan) {  // entropy-coded data: up to the next 0xFF not followed by 0x00 or a restart marker
+      if (byte_at(b, pos) != 0xFF || byte_at(b, pos + 1) == 0x00 ||
+          (byte_at(b, pos + 1) >= 0xD0 && byte_at(b, pos + 1) <= 0xD7)) {
+        pos += byte_at(b, pos) == 0xFF ? 2 : 1;
+        continue;
+      }
+      in_scan = false;
+    }
+    if (byte_at(b, pos) != 0xFF) return "";  // not a marker: stb_image stops here
+    const unsigned marker = byte_at(b, pos + 1);
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xD9) return "";  // end of image
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      pos += 2;
+      continue;
+    }
+    const long length = static_cast<long>(byte_at(b, pos + 2) << 8 | byte_at(b, pos + 3));
+    if (length < 2) return "";  // stb_image refuses it
+    if (marker == 0xC4) {
+      pos = check_dht(b, pos + 4, length - 2);
+      if (pos == std::string_view::npos) return "corrupt JPEG: a Huffman table with more than 256 codes";
+      continue;
+    }
+    pos += 2 + static_cast<std::size_t>(length);
+    in_scan = marker == 0xDA;
+  }
+  return "";
+}
 
 Image decode_image(std::string_view bytes, const std::string& name) {
   GCNN_INPUT_CHECK(!bytes.empty(), "{}: empty image file", name);
@@ -79,7 +131,11 @@ Image decode_image(std::string_view bytes, const std::string& name) {
   GCNN_INPUT_CHECK(!(ends_with_lower(name, ".jpg") || ends_with_lower(name, ".jpeg")) || jpeg,
                    "{}: named as a JPEG but holds PNG data", name);
   GCNN_INPUT_CHECK(!ends_with_lower(name, ".png") || png, "{}: named as a PNG but holds JPEG data", name);
-  if (jpeg) GCNN_INPUT_CHECK(jpeg_has_end_marker(bytes), "{}: truncated JPEG (no end-of-image marker)", name);
+  if (jpeg) {
+    GCNN_INPUT_CHECK(jpeg_has_end_marker(bytes), "{}: truncated JPEG (no end-of-image marker)", name);
+    const std::string problem = jpeg_huffman_problem(bytes);
+    GCNN_INPUT_CHECK(problem.empty(), "{}: {}", name, problem);
+  }
   GCNN_INPUT_CHECK(bytes.size() <= static_cast<std::size_t>(INT32_MAX), "{}: image file of {} bytes is too large",
                    name, bytes.size());
   int w = 0, h = 0, channels = 0;

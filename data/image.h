@@ -39,6 +39,12 @@ struct Image {
 // any pixel memory is allocated).
 inline constexpr int kMaxImageSide = 8192;
 
+// Why stb_image must not see these JPEG bytes, or "" when it may: a Huffman
+// table (DHT segment) with more than 256 codes, which the stb_image Debian
+// ships (2022-09) writes past its tables for, instead of refusing. Walks the
+// segments as stb_image reads them, scans included.
+std::string jpeg_huffman_problem(std::string_view bytes);
+
 // Decodes a JPEG or PNG held in memory; name is used in messages. Throws
 // gcnn::InputError naming it when the data is neither JPEG nor PNG (other
 // formats stb_image knows are refused), does not match a .jpg/.jpeg/.png name,

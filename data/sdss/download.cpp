@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "data/csv.h"
+#include "data/image.h"
 #include "data/sdss/progress.h"
 #include "kernels/error.h"
 
@@ -142,6 +143,7 @@ JpegVerdict judge_jpeg(std::string_view bytes, int size) {
       static_cast<unsigned char>(bytes[1]) != 0xD8)
     return {fmt::format("not a JPEG ({} bytes: {})", bytes.size(), summarize_body(bytes, 120)), true};
   if (!has_jpeg_markers(bytes)) return {fmt::format("incomplete JPEG ({} bytes, no end marker)", bytes.size()), true};
+  if (std::string problem = jpeg_huffman_problem(bytes); !problem.empty()) return {problem, false};
   int w = 0, h = 0, channels = 0;
   auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   // The header's size first: a body claiming a huge image must not allocate it.
@@ -191,7 +193,7 @@ bool existing_cutout_valid(const fs::path& path, int size) {
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string bytes = ss.str();
-  if (!has_jpeg_markers(bytes)) return false;
+  if (!has_jpeg_markers(bytes) || !jpeg_huffman_problem(bytes).empty()) return false;
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w,
                              &h, &channels))
