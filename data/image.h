@@ -41,8 +41,9 @@ inline constexpr int kMaxImageSide = 8192;
 
 // Why stb_image must not see these JPEG bytes, or "" when it may: a Huffman
 // table (DHT segment) with more than 256 codes, which the stb_image Debian
-// ships (2022-09) writes past its tables for, instead of refusing. Walks the
-// segments as stb_image reads them, scans included.
+// ships (2022-09) writes past its tables for, instead of refusing. Checks
+// every FF C4 in the bytes (a DHT marker there, or a bogus one stb_image could
+// still read as a marker after a scan).
 std::string jpeg_huffman_problem(std::string_view bytes);
 
 // Decodes a JPEG or PNG held in memory; name is used in messages. Throws
