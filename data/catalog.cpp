@@ -51,12 +51,9 @@ Catalog catalog_from_table(const CsvTable& table, const std::string& id_column,
     bool ok = true;
     for (std::size_t t = 0; t < target_cols.size() && ok; ++t) {
       const std::string& field = row.fields[static_cast<std::size_t>(target_cols[t])];
-      double v = 0;
-      if (!parse_finite_double(field, v)) {
-        reject(row.line, fmt::format("{} '{}' is not a finite number", target_columns[t], field));
+      if (!parse_finite_float(field, values[t])) {
+        reject(row.line, fmt::format("{} '{}' is not a finite number within the float range", target_columns[t], field));
         ok = false;
-      } else {
-        values[t] = static_cast<float>(v);
       }
     }
     if (!ok) continue;

@@ -113,7 +113,9 @@ CsvTable read_csv(const std::filesystem::path& path, CsvParseOptions options) {
 }
 
 std::string csv_escape(std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  // A leading byte-order mark is quoted too: unquoted at the start of a file, parse_csv would drop it.
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos && !field.starts_with("\xEF\xBB\xBF"))
+    return std::string(field);
   std::string out = "\"";
   for (char c : field) {
     if (c == '"') out.push_back('"');
@@ -140,6 +142,13 @@ bool parse_finite_double(std::string_view text, double& value) {
   if (text.front() == '+') text.remove_prefix(1);
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   return ec == std::errc() && end == text.data() + text.size() && std::isfinite(value);
+}
+
+bool parse_finite_float(std::string_view text, float& value) {
+  double wide = 0;
+  if (!parse_finite_double(text, wide) || !std::isfinite(static_cast<float>(wide))) return false;
+  value = static_cast<float>(wide);
+  return true;
 }
 
 namespace {

@@ -47,6 +47,9 @@ std::string csv_line(const std::vector<std::string>& fields);  // ends with '\n'
 
 // Parses a whole field as a finite double; false if it is not one.
 bool parse_finite_double(std::string_view text, double& value);
+// The same for a float: false also when the number is beyond float's range
+// (about 3.4e38), where it would become infinite.
+bool parse_finite_float(std::string_view text, float& value);
 
 // Writes content to path through a temporary file in the same directory,
 // fsynced before the rename and with the folder fsynced after it, so readers

@@ -72,7 +72,11 @@ AxisWeights area_weights(int in, int out) {
   return w;
 }
 
-}  // namespace
+tjhandle jpeg_decompressor() {
+  thread_local std::unique_ptr<void, int (*)(tjhandle)> handle(tjInitDecompress(), tjDestroy);
+  GCNN_CHECK(handle != nullptr, "libjpeg-turbo: cannot create a decompressor: {}", tjGetErrorStr2(nullptr));
+  return handle.get();
+}
 
 // JPEG through libjpeg-turbo with the accurate integer IDCT and fancy chroma
 // upsampling: libjpeg's defaults, so the pixels are bit-identical to what PIL
@@ -80,26 +84,43 @@ AxisWeights area_weights(int in, int out) {
 // from it by 1-3 levels in ~4% of the values of SDSS cutouts, enough to move
 // trained models (benchmarks/README.md, issue 15). Decoder warnings (corrupt
 // or truncated data) are refused like errors.
-Image decode_jpeg(std::string_view bytes, const std::string& name) {
-  thread_local std::unique_ptr<void, int (*)(tjhandle)> handle(tjInitDecompress(), tjDestroy);
-  GCNN_CHECK(handle != nullptr, "libjpeg-turbo: cannot create a decompressor: {}", tjGetErrorStr2(nullptr));
-  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-  const auto size = static_cast<unsigned long>(bytes.size());
+Image decode_jpeg(std::string_view bytes, const std::string& name);
+
+}  // namespace
+
+JpegHeader read_jpeg_header(std::string_view bytes, const std::string& name) {
   int w = 0, h = 0, subsampling = 0, colorspace = 0;
+  tjhandle handle = jpeg_decompressor();
+  GCNN_INPUT_CHECK(tjDecompressHeader3(handle, reinterpret_cast<const unsigned char*>(bytes.data()),
+                                       static_cast<unsigned long>(bytes.size()), &w, &h, &subsampling,
+                                       &colorspace) == 0,
+                   "{}: cannot read the JPEG header: {}", name, tjGetErrorStr2(handle));
+  GCNN_INPUT_CHECK(w >= 1 && h >= 1, "{}: JPEG header claims {}x{} pixels", name, w, h);
+  const char* space = colorspace == TJCS_GRAY ? "grayscale" : colorspace == TJCS_CMYK ? "CMYK"
+                      : colorspace == TJCS_YCCK ? "YCCK" : "";
+  return {w, h, *space == 0, space};
+}
+
+namespace {
+
+Image decode_jpeg(std::string_view bytes, const std::string& name) {
   // Dimensions first, from the header alone, so a header claiming a huge image allocates nothing.
-  GCNN_INPUT_CHECK(tjDecompressHeader3(handle.get(), data, size, &w, &h, &subsampling, &colorspace) == 0,
-                   "{}: cannot read the JPEG header: {}", name, tjGetErrorStr2(handle.get()));
-  GCNN_INPUT_CHECK(w >= 1 && h >= 1 && w <= kMaxImageSide && h <= kMaxImageSide,
+  const JpegHeader header = read_jpeg_header(bytes, name);
+  const int w = header.width, h = header.height;
+  GCNN_INPUT_CHECK(w <= kMaxImageSide && h <= kMaxImageSide,
                    "{}: image of {}x{} pixels exceeds the limit of {} pixels a side", name, w, h, kMaxImageSide);
-  GCNN_INPUT_CHECK(colorspace == TJCS_YCbCr || colorspace == TJCS_RGB,
-                   "{}: JPEG in the {} colour space; expected a colour (YCbCr or RGB) gri composite", name,
-                   colorspace == TJCS_GRAY ? "grayscale" : (colorspace == TJCS_CMYK ? "CMYK" : "YCCK"));
+  GCNN_INPUT_CHECK(header.color, "{}: JPEG in the {} colour space; expected a colour (YCbCr or RGB) gri composite",
+                   name, header.colorspace);
+  tjhandle handle = jpeg_decompressor();
   Image image(w, h);
-  const int status = tjDecompress2(handle.get(), data, size, image.pixels.data(), w, w * 3, h, TJPF_RGB,
+  const int status = tjDecompress2(handle, reinterpret_cast<const unsigned char*>(bytes.data()),
+                                   static_cast<unsigned long>(bytes.size()), image.pixels.data(), w, w * 3, h, TJPF_RGB,
                                    TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING);
-  GCNN_INPUT_CHECK(status == 0, "{}: cannot decode JPEG: {}", name, tjGetErrorStr2(handle.get()));
+  GCNN_INPUT_CHECK(status == 0, "{}: cannot decode JPEG: {}", name, tjGetErrorStr2(handle));
   return image;
 }
+
+}  // namespace
 
 Image decode_image(std::string_view bytes, const std::string& name) {
   GCNN_INPUT_CHECK(!bytes.empty(), "{}: empty image file", name);

@@ -39,6 +39,15 @@ struct Image {
 // any pixel memory is allocated).
 inline constexpr int kMaxImageSide = 8192;
 
+// A JPEG's size and colour from its header alone (nothing is decoded or
+// allocated); throws gcnn::InputError naming `name` when the header is unreadable.
+struct JpegHeader {
+  int width = 0, height = 0;
+  bool color = false;          // YCbCr or RGB
+  const char* colorspace = "";  // otherwise: "grayscale", "CMYK" or "YCCK"
+};
+JpegHeader read_jpeg_header(std::string_view bytes, const std::string& name);
+
 // Decodes a JPEG or PNG held in memory; name is used in messages. Throws
 // gcnn::InputError naming it when the data is neither JPEG nor PNG (other
 // formats stb_image knows are refused), does not match a .jpg/.jpeg/.png name,

@@ -54,7 +54,13 @@ ChannelStats ChannelStats::from_yaml(const std::string& text, const std::string&
   read3("mean", stats.mean);
   read3("std", stats.std);
   for (std::size_t c = 0; c < 3; ++c) GCNN_CHECK(stats.std[c] > 0, "{}: std[{}] = {} must be positive", source, c, stats.std[c]);
-  if (root["count"]) stats.count = root["count"].as<std::uint64_t>();
+  if (root["count"]) {
+    try {
+      stats.count = root["count"].as<std::uint64_t>();
+    } catch (const YAML::Exception&) {
+      GCNN_FAIL("{}: 'count' is not a whole number", source);
+    }
+  }
   return stats;
 }
 

@@ -50,6 +50,10 @@ LayerPtr make_conv2d(LayerArgs& args) {
   const bool bias = o.get<bool>("bias", false);
   if (args.in_shape.size() != 4) o.fail("out", "conv2d needs an [N, C, H, W] input, got " + shape_str(args.in_shape));
   if (out <= 0 || kernel <= 0 || stride <= 0 || padding < 0) o.fail("out", "conv2d needs out, kernel, stride > 0 and padding >= 0");
+  if (kernel > 64 || padding > kernel) o.fail("kernel", "conv2d takes kernel <= 64 and padding <= kernel");
+  if (args.in_shape[1] > kMaxLayerWeights / (std::int64_t{out} * kernel * kernel))
+    o.fail("out", fmt::format("gives {} x {} x {} x {} weights, more than the limit of {}", args.in_shape[1], out, kernel,
+                              kernel, kMaxLayerWeights));
   return std::make_unique<Conv2d>(static_cast<int>(args.in_shape[1]), out, kernel, stride, padding, bias);
 }
 

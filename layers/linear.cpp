@@ -60,6 +60,9 @@ LayerPtr make_linear(LayerArgs& args) {
   const bool kaiming = args.options.choice("init", {"uniform", "kaiming"}, "uniform") == "kaiming";
   if (args.in_shape.size() != 2) args.options.fail("out", "linear needs an [N, features] input (add a flatten), got " + shape_str(args.in_shape));
   if (out <= 0) args.options.fail("out", "must be > 0");
+  if (args.in_shape[1] > kMaxLayerWeights / out)
+    args.options.fail("out", fmt::format("gives {} x {} weights, more than the limit of {}", args.in_shape[1], out,
+                                         kMaxLayerWeights));
   return std::make_unique<Linear>(static_cast<int>(args.in_shape[1]), out, bias, kaiming);
 }
 

@@ -6,6 +6,7 @@
 // and is listed by the build with no edit (see docs/custom-layers.md).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,10 @@
 #include "layers/sequential.h"
 
 namespace gcnn {
+
+// The most weights one layer of a config may have (1 GiB of f32): larger
+// sizes are refused when the layer is built, before anything is allocated.
+inline constexpr std::int64_t kMaxLayerWeights = std::int64_t{1} << 28;
 
 struct LayerArgs {
   Options options;  // the layer's YAML map (factories must read every key they accept)

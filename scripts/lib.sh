@@ -8,13 +8,18 @@ GCNN_PACKAGES=(
   libdnnl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3-matplotlib python3-numpy  # gcnn plot's figures (scripts/plots/gcnn_plot.py)
 )
+# scripts/fuzz only: clang with libFuzzer and the sanitizer runtimes, and
+# clang's OpenMP runtime (the library uses OpenMP).
+GCNN_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev libomp-14-dev)
 
 gcnn_log() { printf '== %s\n' "$*" >&2; }
 
-# Installs only the packages that are missing, so a second run costs nothing.
+# gcnn_install_packages [PACKAGE...]: installs those missing of the given
+# packages (default GCNN_PACKAGES), so a second run costs nothing.
 gcnn_install_packages() {
-  local missing=()
-  for p in "${GCNN_PACKAGES[@]}"; do
+  local wanted=("$@") missing=()
+  [ ${#wanted[@]} -eq 0 ] && wanted=("${GCNN_PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -2,6 +2,7 @@
 #include "train/checkpoint.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <limits>
@@ -28,9 +29,10 @@ std::vector<float> split_floats(const std::string& text, const std::string& what
   std::vector<float> out;
   std::stringstream ss(text);
   for (std::string item; std::getline(ss, item, ',');) {
-    double v;
-    GCNN_INPUT_CHECK(parse_finite_double(item, v), "{}: '{}' is not a finite number", what, item);
-    out.push_back(static_cast<float>(v));
+    float v;
+    GCNN_INPUT_CHECK(parse_finite_float(item, v), "{}: '{}' is not a finite number within the float range", what,
+                     item);
+    out.push_back(v);
   }
   return out;
 }
@@ -87,37 +89,46 @@ LoadReport load_body_weights(Layer& model, const std::filesystem::path& path) {
   return report;
 }
 
-void save_state(const std::filesystem::path& path, const optim::Optimizer& optimizer, const Progress& progress) {
-  write_safetensors(path, optimizer.state(),
-                    {{"gcnn.optimizer", optimizer.kind()},
-                     {"gcnn.epochs_done", std::to_string(progress.epochs_done)},
-                     {"gcnn.global_step", std::to_string(progress.global_step)},
-                     {"gcnn.best_val_rmse", fmt::format("{:.17g}", progress.best_val_rmse)}});
+std::string encode_state(const std::map<std::string, Tensor>& tensors, const Progress& progress,
+                         const std::string& optimizer_kind) {
+  return encode_safetensors(tensors, {{"gcnn.optimizer", optimizer_kind},
+                                      {"gcnn.epochs_done", std::to_string(progress.epochs_done)},
+                                      {"gcnn.global_step", std::to_string(progress.global_step)},
+                                      {"gcnn.best_val_rmse", fmt::format("{:.17g}", progress.best_val_rmse)}});
 }
 
-namespace {
+void save_state(const std::filesystem::path& path, Layer& model, const optim::Optimizer& optimizer,
+                const Progress& progress) {
+  std::map<std::string, Tensor> tensors = optimizer.state();
+  for (const auto& [name, t] : state_dict(model)) tensors["model." + name] = t;
+  write_file_atomic(path, encode_state(tensors, progress, optimizer.kind()));
+}
 
-// The optimizer kind a state file was saved by: "sgd" for files from before AdamW.
-std::string saved_optimizer(const Safetensors& st, const std::filesystem::path& path) {
+std::string saved_optimizer(const Safetensors& st, const std::string& source) {
   auto it = st.metadata.find("gcnn.optimizer");
   if (it == st.metadata.end()) return "sgd";
   GCNN_INPUT_CHECK(it->second == "sgd" || it->second == "adamw",
-                   "{}: metadata 'gcnn.optimizer' = '{}' is not sgd or adamw", path.string(), it->second);
+                   "{}: metadata 'gcnn.optimizer' = '{}' is not sgd or adamw", source, it->second);
   return it->second;
 }
 
-// The progress a state file records, each value checked; and its tensors finite.
-Progress read_progress(const Safetensors& st, const std::filesystem::path& path) {
-  require_finite(st.tensors, path.string());
-  saved_optimizer(st, path);
+Progress read_progress(const Safetensors& st, const std::string& source) {
+  require_finite(st.tensors, source);
+  saved_optimizer(st, source);
+  for (const auto& [name, t] : st.tensors)
+    GCNN_INPUT_CHECK(name.starts_with("model.") || name.starts_with("momentum.") || name.starts_with("exp_avg.") ||
+                         name.starts_with("exp_avg_sq.") || name.starts_with("step."),
+                     "{}: unexpected tensor '{}' (a state holds model.* tensors and the optimizer's momentum.*, "
+                     "exp_avg.*, exp_avg_sq.* or step.*)",
+                     source, name);
   Progress p;
   // A number in [low, high]; whole when integer is set.
   auto get = [&](const std::string& key, double low, double high, bool integer) {
     auto it = st.metadata.find(key);
-    GCNN_INPUT_CHECK(it != st.metadata.end(), "{}: metadata '{}' missing", path.string(), key);
+    GCNN_INPUT_CHECK(it != st.metadata.end(), "{}: metadata '{}' missing", source, key);
     double v;
     GCNN_INPUT_CHECK(parse_finite_double(it->second, v) && v >= low && v <= high && (!integer || v == std::floor(v)),
-                     "{}: metadata '{}' = '{}' is not {} in [{}, {}]", path.string(), key, it->second,
+                     "{}: metadata '{}' = '{}' is not {} in [{}, {}]", source, key, it->second,
                      integer ? "a whole number" : "a number", low, high);
     return v;
   };
@@ -127,19 +138,28 @@ Progress read_progress(const Safetensors& st, const std::filesystem::path& path)
   return p;
 }
 
-}  // namespace
+void check_state_file(const std::filesystem::path& path) { read_progress(read_safetensors(path), path.string()); }
 
-void check_state_file(const std::filesystem::path& path) { read_progress(read_safetensors(path), path); }
-
-Progress load_state(const std::filesystem::path& path, optim::Optimizer& optimizer) {
+Progress load_state(const std::filesystem::path& path, Layer& model, optim::Optimizer& optimizer) {
   Safetensors st = read_safetensors(path);
-  const Progress p = read_progress(st, path);
-  const std::string kind = saved_optimizer(st, path);
+  const Progress p = read_progress(st, path.string());
+  const std::string kind = saved_optimizer(st, path.string());
   GCNN_INPUT_CHECK(kind == optimizer.kind(),
                    "{}: holds the state of a {} optimizer, but the config's optimizer.kind is {}; resume with the "
                    "optimizer the run started with",
                    path.string(), kind, optimizer.kind());
-  optimizer.load_state(st.tensors, path.string());
+  std::map<std::string, Tensor> weights, state;
+  for (auto& [name, t] : st.tensors) {
+    if (name.starts_with("model.")) weights[name.substr(6)] = t;
+    else state[name] = t;
+  }
+  GCNN_INPUT_CHECK(!weights.empty(), "{}: holds no model.* tensors (a state written by an older gcnn, which kept "
+                   "them in last.safetensors only); it cannot be resumed", path.string());
+  const LoadReport report = load_state_dict(model, weights, path.string());
+  GCNN_INPUT_CHECK(report.missing.empty() && report.unexpected.empty(),
+                   "{}: does not match the model (missing: {}; unexpected: {})", path.string(),
+                   fmt::join(report.missing, ", "), fmt::join(report.unexpected, ", "));
+  optimizer.load_state(state, path.string());
   return p;
 }
 

@@ -13,6 +13,7 @@
 
 #include "data/normalize.h"
 #include "layers/layer.h"
+#include "layers/safetensors.h"
 #include "optim/optimizer.h"
 
 namespace gcnn::train {
@@ -45,13 +46,31 @@ Normalisation read_normalisation(const std::map<std::string, std::string>& metad
 // that the model has not (unexpected, head tensors included).
 LoadReport load_body_weights(Layer& model, const std::filesystem::path& path);
 
-void save_state(const std::filesystem::path& path, const optim::Optimizer& optimizer, const Progress& progress);
-// Refuses (naming the file and the tensor or key) non-finite optimizer state,
-// state of another optimizer kind (files without gcnn.optimizer are SGD's) and
-// metadata outside its range (epochs_done in [0, kMaxEpochs], ...).
-Progress load_state(const std::filesystem::path& path, optim::Optimizer& optimizer);
+// The training state RUN_DIR/last.state: the model's tensors ("model.<name>",
+// parameters and buffers), the optimizer's state (optim::Optimizer::state(),
+// e.g. "momentum.<name>" or "exp_avg.<name>"), its kind and the progress
+// metadata, in one file written atomically, so that a process killed at any
+// moment leaves a state to resume from whose parts belong together.
+void save_state(const std::filesystem::path& path, Layer& model, const optim::Optimizer& optimizer,
+                const Progress& progress);
+// Restores model and optimizer state; refuses (naming the file and the tensor
+// or key) non-finite tensors, tensors that do not match the model or the
+// optimizer, state of another optimizer kind (files without gcnn.optimizer are
+// SGD's) and metadata outside its range (epochs_done in [0, kMaxEpochs], ...).
+Progress load_state(const std::filesystem::path& path, Layer& model, optim::Optimizer& optimizer);
 // The checks of load_state without a model: the file is read and validated.
 void check_state_file(const std::filesystem::path& path);
+// The bytes save_state writes, from the tensors by name ("model.*" and the
+// optimizer's) and the optimizer's kind ("sgd" or "adamw").
+std::string encode_state(const std::map<std::string, Tensor>& tensors, const Progress& progress,
+                         const std::string& optimizer_kind);
+// The optimizer kind a parsed state file was saved by ("sgd" for files without
+// gcnn.optimizer); throws naming source when it is neither sgd nor adamw.
+std::string saved_optimizer(const Safetensors& state, const std::string& source);
+// The progress of a parsed state file, after checking its tensors (finite,
+// named model.* or by an optimizer's state prefixes), its optimizer kind and
+// metadata; source names it in messages.
+Progress read_progress(const Safetensors& state, const std::string& source);
 
 std::string join_floats(const std::vector<float>& values);
 std::vector<float> split_floats(const std::string& text, const std::string& what);

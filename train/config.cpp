@@ -161,7 +161,7 @@ HeadOptions parse_head(Options o, int n_targets) {
   HeadOptions h;
   h.kind = o.choice("kind", {"fastai", "linear"}, h.kind);
   h.hidden = o.get<int>("hidden", h.hidden);
-  if (h.hidden <= 0) o.fail("hidden", "must be > 0");
+  if (h.hidden <= 0 || h.hidden > 65536) o.fail("hidden", "must be in [1, 65536]");
   auto dropout = o.get<std::vector<double>>("dropout", {h.dropout1, h.dropout2});
   if (dropout.size() != 2 || dropout[0] < 0 || dropout[0] >= 1 || dropout[1] < 0 || dropout[1] >= 1)
     o.fail("dropout", "must be two probabilities in [0, 1), e.g. [0.25, 0.5]");
@@ -188,13 +188,13 @@ void parse_model(Options o, ModelConfig& m, const fs::path& base, int n_targets,
   } else if (m.preset == "plain_cnn") {
     m.plain.channels = o.get<std::vector<int>>("channels", m.plain.channels);
     for (int c : m.plain.channels)
-      if (c <= 0) o.fail("channels", "must all be > 0");
+      if (c <= 0 || c > 4096) o.fail("channels", "must all be in [1, 4096]");
     m.plain.dihedral_pool = o.get<bool>("dihedral_pool", false);
     m.plain.head = parse_head(o.child("head"), n_targets);
   } else {
     m.resnet.depth = std::stoi(m.preset.substr(6));
     m.resnet.width = o.get<int>("width", m.resnet.width);
-    if (m.resnet.width <= 0) o.fail("width", "must be > 0");
+    if (m.resnet.width <= 0 || m.resnet.width > 1024) o.fail("width", "must be in [1, 1024]");
     m.resnet.zero_init_residual = o.get<bool>("zero_init_residual", false);
     m.resnet.se_ratio = o.get<int>("se_ratio", 0);
     if (m.resnet.se_ratio < 0) o.fail("se_ratio", "must be >= 0 (0: no squeeze-and-excitation blocks)");

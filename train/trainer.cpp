@@ -195,12 +195,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
 
   Progress progress;
   if (options.resume) {
-    Safetensors weights = read_safetensors(last_path);
-    LoadReport report = load_state_dict(*model, weights.tensors, last_path.string());
-    GCNN_CHECK(report.missing.empty() && report.unexpected.empty(),
-               "{}: does not match the model (missing: {}; unexpected: {})", last_path.string(),
-               fmt::join(report.missing, ", "), fmt::join(report.unexpected, ", "));
-    progress = load_state(state_path, *optimizer);
+    progress = load_state(state_path, *model, *optimizer);
     fmt::print("resuming {} after epoch {} (step {})\n", run_dir.string(), progress.epochs_done, progress.global_step);
   }
   write_file_atomic(run_dir / "config.yaml", config_yaml);
@@ -292,7 +287,6 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
       progress.best_val_rmse = val.rmse[0];
       save_model(best_path, *model, config_yaml, norm);
     }
-    save_state(state_path, *optimizer, progress);
     std::vector<std::string> row{std::to_string(epoch + 1), std::to_string(progress.global_step),
                                  fmt::format("{:.6g}", sv.lr), fmt::format("{:.4g}", sv.momentum),
                                  fmt::format("{:.6f}", train_loss), fmt::format("{:.6f}", val.rmse[0]),
@@ -309,6 +303,9 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
     }
     metrics += csv_line(row);
     write_file_atomic(metrics_path, metrics);
+    // The state goes last: it alone is what a resume continues from (weights
+    // included), so a kill before it repeats this epoch from the previous state.
+    save_state(state_path, *model, *optimizer, progress);
     fmt::print("epoch {:>3}/{} phase {} lr {:.3g} train_loss {:.4f} val_rmse {:.4f} val_nmad {:.4f}{}{} {:.0f} img/s "
                "{:.1f} s{}\n",
                epoch + 1, total_epochs, phase_index + 1, sv.lr, train_loss, val.rmse[0], val.nmad[0],

@@ -9,7 +9,9 @@
 //                      and val_nmad are the first target's; with several targets, then
 //                      val_rmse_<target>,val_nmad_<target> for each target in data.targets order
 //   last.safetensors   model weights after the last finished epoch (+ metadata, see checkpoint.h)
-//   last.state         optimizer state + progress (epoch, step, best RMSE) as safetensors
+//   last.state         what a resume continues from, written last each epoch: model weights,
+//                      optimizer state (kind, momentum or Adam moments) and progress (epoch,
+//                      step, best RMSE) as safetensors
 //   best.safetensors   weights of the epoch with the lowest validation RMSE of the first target
 #pragma once
 

@@ -3,7 +3,6 @@
 #include "data/sdss/download.h"
 
 #include <fmt/format.h>
-#include <stb_image.h>
 
 #include <algorithm>
 #include <cctype>
@@ -18,6 +17,7 @@
 #include <unordered_set>
 
 #include "data/csv.h"
+#include "data/image.h"
 #include "data/sdss/progress.h"
 #include "kernels/error.h"
 
@@ -142,14 +142,24 @@ JpegVerdict judge_jpeg(std::string_view bytes, int size) {
       static_cast<unsigned char>(bytes[1]) != 0xD8)
     return {fmt::format("not a JPEG ({} bytes: {})", bytes.size(), summarize_body(bytes, 120)), true};
   if (!has_jpeg_markers(bytes)) return {fmt::format("incomplete JPEG ({} bytes, no end marker)", bytes.size()), true};
-  int w = 0, h = 0, channels = 0;
-  auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
-  stbi_uc* pixels = stbi_load_from_memory(data, static_cast<int>(bytes.size()), &w, &h, &channels, 0);
-  if (!pixels) return {fmt::format("undecodable JPEG: {}", stbi_failure_reason()), true};
-  std::unique_ptr<stbi_uc, void (*)(void*)> owned(pixels, stbi_image_free);
-  if (w != size || h != size || channels != 3)
-    return {fmt::format("JPEG is {}x{} with {} channels, expected {}x{} colour", w, h, channels, size, size), false};
-  auto [lo, hi] = std::minmax_element(pixels, pixels + static_cast<std::size_t>(w) * h * channels);
+  // The header's size first: a body claiming a huge image must not allocate it.
+  JpegHeader header;
+  try {
+    header = read_jpeg_header(bytes, "cutout");
+  } catch (const Error& e) {
+    return {fmt::format("undecodable JPEG header: {}", e.what()), true};
+  }
+  if (header.width != size || header.height != size || !header.color)
+    return {fmt::format("JPEG is {}x{}{}, expected {}x{} colour", header.width, header.height,
+                        header.color ? "" : fmt::format(" {}", header.colorspace), size, size),
+            false};
+  Image image;
+  try {
+    image = decode_image(bytes, "cutout.jpg");
+  } catch (const Error& e) {
+    return {fmt::format("undecodable JPEG: {}", e.what()), true};
+  }
+  auto [lo, hi] = std::minmax_element(image.pixels.begin(), image.pixels.end());
   if (*hi - *lo <= 2) return {fmt::format("blank image (every pixel {}): outside the survey footprint?", *lo), false};
   return {};
 }
@@ -158,6 +168,28 @@ JpegVerdict judge_jpeg(std::string_view bytes, int size) {
 
 std::string check_cutout_jpeg(std::string_view bytes, int size) { return judge_jpeg(bytes, size).reason; }
 
+CutoutVerdict judge_cutout_response(const HttpResponse& r, int size) {
+  CutoutVerdict verdict;
+  if (!r.transport_ok()) {
+    verdict.error = fmt::format("{} ({})", r.curl_error, curl_easy_strerror(r.curl_code));
+    verdict.transient = is_transient_curl_error(r.curl_code);
+    return verdict;
+  }
+  if (r.status != 200) {
+    verdict.error = fmt::format("HTTP {}: {}", r.status, summarize_body(r.body, 160));
+    verdict.transient = is_transient_http_status(r.status);
+    if ((r.status == 429 || r.status == 503) && r.retry_after_s) verdict.pause_s = r.retry_after_s;
+  } else if (looks_like_html(r.content_type, r.body)) {
+    verdict.error = fmt::format("HTML page with status 200 instead of a JPEG: {}", summarize_body(r.body, 160));
+    verdict.transient = true;
+  } else {
+    JpegVerdict jpeg = judge_jpeg(r.body, size);
+    verdict.error = std::move(jpeg.reason);
+    verdict.transient = jpeg.transient;
+  }
+  return verdict;
+}
+
 bool existing_cutout_valid(const fs::path& path, int size) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -165,11 +197,12 @@ bool existing_cutout_valid(const fs::path& path, int size) {
   ss << in.rdbuf();
   std::string bytes = ss.str();
   if (!has_jpeg_markers(bytes)) return false;
-  int w = 0, h = 0, channels = 0;
-  if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w,
-                             &h, &channels))
+  try {
+    const JpegHeader header = read_jpeg_header(bytes, path.string());
+    return header.width == size && header.height == size && header.color;
+  } catch (const Error&) {
     return false;
-  return w == size && h == size && channels == 3;
+  }
 }
 
 double parse_rate(std::string_view text) {
@@ -302,34 +335,19 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
   Clock::time_point paused_until{};
 
   auto finish_job = [&](Job* job, CurlEasy* easy, CURLcode code) {
-    HttpResponse& r = easy->finish(code);
-    std::string error;
-    bool transient = false;
-    if (!r.transport_ok()) {
-      error = fmt::format("{} ({})", r.curl_error, curl_easy_strerror(r.curl_code));
-      transient = is_transient_curl_error(r.curl_code);
-    } else if (r.status != 200) {
-      error = fmt::format("HTTP {}: {}", r.status, summarize_body(r.body, 160));
-      transient = is_transient_http_status(r.status);
-    } else if (looks_like_html(r.content_type, r.body)) {
-      error = fmt::format("HTML page with status 200 instead of a JPEG: {}", summarize_body(r.body, 160));
-      transient = true;
-    } else {
-      JpegVerdict verdict = judge_jpeg(r.body, options.size);
-      error = verdict.reason;
-      transient = verdict.transient;
-    }
-    if (error.empty()) {
+    const HttpResponse& r = easy->finish(code);
+    const CutoutVerdict verdict = judge_cutout_response(r, options.size);
+    if (verdict.error.empty()) {
       write_file_atomic(options.out_dir / (job->item->id + ".jpg"), r.body);
       ++summary.downloaded;
       ++counts.done;
       return;
     }
-    if (r.transport_ok() && (r.status == 429 || r.status == 503) && r.retry_after_s) {
+    if (verdict.pause_s) {
       paused_until = std::max(paused_until, Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                               std::chrono::duration<double>(*r.retry_after_s)));
+                                                               std::chrono::duration<double>(*verdict.pause_s)));
     }
-    if (transient && job->attempts <= options.retry.retries) {
+    if (verdict.transient && job->attempts <= options.retry.retries) {
       double delay = retry_delay_s(options.retry, job->attempts, r.retry_after_s, rng);
       retry_at.emplace(Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(delay)),
@@ -337,7 +355,7 @@ DownloadSummary download_cutouts(const std::vector<CutoutItem>& items, const Dow
       ++counts.retrying;
       return;
     }
-    summary.failed.push_back({job->item->id, job->url, error, job->attempts});
+    summary.failed.push_back({job->item->id, job->url, verdict.error, job->attempts});
     ++counts.failed;
   };
 

@@ -61,6 +61,17 @@ std::string cutout_url(std::string_view base_url, std::string_view release, cons
 // flat colour, what the service returns outside the survey footprint).
 // Returns an empty string when valid, else the reason.
 std::string check_cutout_jpeg(std::string_view bytes, int size);
+// What to do with one finished cutout transfer: write it (error empty), retry
+// it (transient: timeouts, connection errors, 408/429/5xx, HTML or incomplete
+// bodies) or give up (wrong-size or blank images, other 4xx, bad URLs); and,
+// for a 429 or 503 with Retry-After, how long no request may start (pause_s).
+struct CutoutVerdict {
+  std::string error;  // empty: a valid cutout
+  bool transient = false;
+  std::optional<double> pause_s;
+};
+CutoutVerdict judge_cutout_response(const HttpResponse& response, int size);
+
 // Cheaper check for files already on disk (written only after a full check):
 // JPEG markers at both ends and the header's width, height and channels.
 bool existing_cutout_valid(const std::filesystem::path& path, int size);

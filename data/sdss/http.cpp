@@ -27,13 +27,14 @@ std::optional<double> parse_retry_after(std::string_view value) {
   if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     double seconds = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec == std::errc::result_out_of_range) return kMaxRetryAfterSeconds;
     if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
-    return seconds;
+    return std::min(seconds, kMaxRetryAfterSeconds);
   }
   std::string date(value);
   time_t when = curl_getdate(date.c_str(), nullptr);
   if (when < 0) return std::nullopt;
-  return std::max(0.0, std::difftime(when, std::time(nullptr)));
+  return std::clamp(std::difftime(when, std::time(nullptr)), 0.0, kMaxRetryAfterSeconds);
 }
 
 std::string query_encode(std::string_view text) {
@@ -228,6 +229,7 @@ std::string summarize_body(std::string_view body, std::size_t max_chars) {
     }
     if (c == '>') in_tag = false;
     if (out.size() >= max_chars) {
+      out.resize(max_chars);  // a space and a character may have been added at once
       out += "...";
       break;
     }

@@ -26,8 +26,13 @@ struct HttpResponse {
   bool transport_ok() const { return curl_code == CURLE_OK; }
 };
 
+// The longest wait a Retry-After may impose: longer ones are cut to this, so a
+// server asking for years neither hangs a download nor overflows the clock.
+inline constexpr double kMaxRetryAfterSeconds = 3600;
+
 // Seconds from a Retry-After value: delta-seconds ("120") or an HTTP date
-// (RFC 9110, section 10.2.3). nullopt when it is neither.
+// (RFC 9110, section 10.2.3), in [0, kMaxRetryAfterSeconds]. nullopt when it
+// is neither.
 std::optional<double> parse_retry_after(std::string_view value);
 
 // Encodes a query-string value compactly (SQL goes into a URL): RFC 3986

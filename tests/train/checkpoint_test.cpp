@@ -67,7 +67,7 @@ struct SavedState {
     model = make_resnet(options, 1);
     sgd = std::make_unique<optim::Sgd>(std::vector<optim::ParamGroup>{{"all", named_parameters(*model)}},
                                        optim::SgdOptions{});
-    save_state(path, *sgd, Progress{3, 30, 0.5});
+    save_state(path, *model, *sgd, Progress{3, 30, 0.5});
     saved = read_safetensors(path);
   }
   ~SavedState() { std::filesystem::remove(path); }
@@ -76,7 +76,7 @@ struct SavedState {
   std::string load_error(const std::map<std::string, Tensor>& tensors, const std::map<std::string, std::string>& meta) {
     write_safetensors(path, tensors, meta);
     try {
-      load_state(path, *sgd);
+      load_state(path, *model, *sgd);
     } catch (const Error& e) {
       return e.what();
     }
@@ -87,7 +87,7 @@ struct SavedState {
 
 TEST(Checkpoint, StateRoundTripsAndRefusesCorruptMetadata) {
   SavedState s;
-  const Progress p = load_state(s.path, *s.sgd);
+  const Progress p = load_state(s.path, *s.model, *s.sgd);
   EXPECT_EQ(p.epochs_done, 3);
   EXPECT_EQ(p.global_step, 30);
   for (const char* bad : {"1e300", "-1", "2.5", "nan"}) {

@@ -54,6 +54,13 @@ ExperimentConfig tiny(const fs::path& runs, const std::string& name, std::vector
   return parse_config(kTiny, "tiny.yaml", runs, sets);
 }
 
+std::string read_text_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 // metrics.csv without the timing columns (images_per_s, seconds).
 std::vector<std::vector<std::string>> metrics_without_timing(const fs::path& run) {
   CsvTable t = read_csv(run / "metrics.csv");
@@ -120,6 +127,32 @@ TEST(Trainer, AdamWResumeMatchesAnUninterruptedRun) {
               std::string::npos)
         << e.what();
   }
+}
+
+// A process killed between the end-of-epoch writes leaves last.safetensors of
+// epoch 2 beside last.state of epoch 1: the resume must continue from the
+// state alone (its own copy of the weights), not mix the two.
+TEST(Trainer, ResumeAfterAKillBetweenCheckpointWritesMatchesAnUninterruptedRun) {
+  const fs::path runs = fresh_dir("torn_checkpoint");
+  TrainOptions quiet;
+  quiet.progress = false;
+  train_experiment(tiny(runs, "whole"), quiet);
+
+  TrainOptions two = quiet;
+  two.stop_after_epochs = 2;
+  train_experiment(tiny(runs, "torn"), two);
+  const std::string epoch2_weights = read_text_file(runs / "torn" / "last.safetensors");
+  fs::remove_all(runs / "torn");
+  TrainOptions one = quiet;
+  one.stop_after_epochs = 1;
+  train_experiment(tiny(runs, "torn"), one);
+  write_file_atomic(runs / "torn" / "last.safetensors", epoch2_weights);  // killed before last.state followed
+
+  TrainOptions resume = quiet;
+  resume.resume = true;
+  EXPECT_EQ(train_experiment(tiny(runs, "torn"), resume).epochs_done, 3);
+  EXPECT_EQ(metrics_without_timing(runs / "whole"), metrics_without_timing(runs / "torn"));
+  EXPECT_EQ(read_text_file(runs / "whole" / "last.state"), read_text_file(runs / "torn" / "last.state"));
 }
 
 TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
