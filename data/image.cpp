@@ -72,10 +72,13 @@ AxisWeights area_weights(int in, int out) {
   return w;
 }
 
-tjhandle jpeg_decompressor() {
-  thread_local std::unique_ptr<void, int (*)(tjhandle)> handle(tjInitDecompress(), tjDestroy);
+// A fresh decompressor per image: libjpeg-turbo 2.1's handle is not reliably
+// reusable after a failed call (the next header read reports the old error).
+using JpegDecompressor = std::unique_ptr<void, int (*)(tjhandle)>;
+JpegDecompressor jpeg_decompressor() {
+  JpegDecompressor handle(tjInitDecompress(), tjDestroy);
   GCNN_CHECK(handle != nullptr, "libjpeg-turbo: cannot create a decompressor: {}", tjGetErrorStr2(nullptr));
-  return handle.get();
+  return handle;
 }
 
 // JPEG through libjpeg-turbo with the accurate integer IDCT and fancy chroma
@@ -90,11 +93,11 @@ Image decode_jpeg(std::string_view bytes, const std::string& name);
 
 JpegHeader read_jpeg_header(std::string_view bytes, const std::string& name) {
   int w = 0, h = 0, subsampling = 0, colorspace = 0;
-  tjhandle handle = jpeg_decompressor();
-  GCNN_INPUT_CHECK(tjDecompressHeader3(handle, reinterpret_cast<const unsigned char*>(bytes.data()),
+  const JpegDecompressor handle = jpeg_decompressor();
+  GCNN_INPUT_CHECK(tjDecompressHeader3(handle.get(), reinterpret_cast<const unsigned char*>(bytes.data()),
                                        static_cast<unsigned long>(bytes.size()), &w, &h, &subsampling,
                                        &colorspace) == 0,
-                   "{}: cannot read the JPEG header: {}", name, tjGetErrorStr2(handle));
+                   "{}: cannot read the JPEG header: {}", name, tjGetErrorStr2(handle.get()));
   GCNN_INPUT_CHECK(w >= 1 && h >= 1, "{}: JPEG header claims {}x{} pixels", name, w, h);
   const char* space = colorspace == TJCS_GRAY ? "grayscale" : colorspace == TJCS_CMYK ? "CMYK"
                       : colorspace == TJCS_YCCK ? "YCCK" : "";
@@ -111,12 +114,12 @@ Image decode_jpeg(std::string_view bytes, const std::string& name) {
                    "{}: image of {}x{} pixels exceeds the limit of {} pixels a side", name, w, h, kMaxImageSide);
   GCNN_INPUT_CHECK(header.color, "{}: JPEG in the {} colour space; expected a colour (YCbCr or RGB) gri composite",
                    name, header.colorspace);
-  tjhandle handle = jpeg_decompressor();
+  const JpegDecompressor handle = jpeg_decompressor();
   Image image(w, h);
-  const int status = tjDecompress2(handle, reinterpret_cast<const unsigned char*>(bytes.data()),
+  const int status = tjDecompress2(handle.get(), reinterpret_cast<const unsigned char*>(bytes.data()),
                                    static_cast<unsigned long>(bytes.size()), image.pixels.data(), w, w * 3, h, TJPF_RGB,
                                    TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING);
-  GCNN_INPUT_CHECK(status == 0, "{}: cannot decode JPEG: {}", name, tjGetErrorStr2(handle));
+  GCNN_INPUT_CHECK(status == 0, "{}: cannot decode JPEG: {}", name, tjGetErrorStr2(handle.get()));
   return image;
 }
 

@@ -92,7 +92,11 @@ TEST(Cli, CheckLayerPassesACustomLayerAndRefusesBadRequests) {
   CommandResult r = run_gcnn("check-layer se_block --options ratio=2 --input 2,4,3,5 --repeats 1");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("finite differences   fc1.weight.grad"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("cpu vs cuda          input.grad"), std::string::npos) << r.output;
+  // Without nvcc the gcnn binary checks against the emulated CUDA device; a
+  // build with nvcc on a machine without a GPU says why it skips that part.
+  const bool compared = r.output.find("cpu vs cuda          input.grad") != std::string::npos;
+  const bool skipped = r.output.find("cpu vs cuda: skipped (CUDA compiled in but no usable device") != std::string::npos;
+  EXPECT_TRUE(compared || skipped) << r.output;
   EXPECT_NE(r.output.find("PASS"), std::string::npos) << r.output;
   expect_user_error("check-layer no_such_layer", "unknown layer type 'no_such_layer'");
   expect_user_error("check-layer se_block --options ratio", "--options 'ratio': expected key=value");

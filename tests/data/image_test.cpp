@@ -97,15 +97,9 @@ TEST(ImageDecode, JpegPixelsAreBitIdenticalToPil) {
 }
 
 TEST(ImageDecode, GrayscaleJpegIsRefusedNamingItsColourSpace) {
-  const fs::path dir = temp_dir("gray_jpeg");
-  std::vector<std::uint8_t> gray(16 * 16, 90);
-  std::string bytes;
-  stbi_write_jpg_to_func([](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(
-                             static_cast<const char*>(data), static_cast<std::size_t>(size)); },
-                         &bytes, 16, 16, 1, gray.data(), 90);
-  write_bytes(dir / "g.jpg", bytes);
-  const std::string msg = error_of([&] { read_image(dir / "g.jpg"); });
-  EXPECT_NE(msg.find("g.jpg: JPEG in the grayscale colour space"), std::string::npos) << msg;
+  const fs::path gray = fs::path(GCNN_SOURCE_DIR) / "tests/fixtures/jpeg_decode/gray.jpg";
+  const std::string msg = error_of([&] { read_image(gray); });
+  EXPECT_NE(msg.find("gray.jpg: JPEG in the grayscale colour space"), std::string::npos) << msg;
 }
 
 TEST(ImageDecode, ErrorsNameThePath) {

@@ -75,7 +75,7 @@ TEST(MultiTarget, MetricsForEveryTargetMatchThePredictionsOfTheModel) {
 
   // The last checkpoint's predictions on the validation rows give the same RMSE per target.
   PredictOptions o;
-  o.checkpoint = runs / "two" / "last.safetensors";
+  o.checkpoints = {runs / "two" / "last.safetensors"};
   o.catalog = runs / "two" / "synthetic" / "catalog.csv";
   o.images = runs / "two" / "synthetic" / "images";
   o.out = runs / "predictions.csv";

@@ -97,7 +97,10 @@ TEST(PyTorchStep, OneStepThenTenMatchPyTorch) {
     const auto v = optim::schedule_at(fixture_schedule(), step, kSteps, kSteps);
     const std::string b = std::to_string(step % kBatches);
     const float loss = train_step(*model, sgd, f.at("x" + b), f.at("y" + b), ops::LossKind::MSE, 1.0f, v);
-    EXPECT_NEAR(loss, losses[static_cast<std::size_t>(step)], 1e-5 * std::abs(losses[static_cast<std::size_t>(step)]))
+    // 3e-5 relative: PyTorch's own losses move by up to 8.4e-6 between 1 and 2
+    // threads by step 8 (summation order alone); an arithmetic error moves them
+    // by 1e-3 or more.
+    EXPECT_NEAR(loss, losses[static_cast<std::size_t>(step)], 3e-5 * std::abs(losses[static_cast<std::size_t>(step)]))
         << "step " << step;
     if (step == 0) expect_state_matches(*model, f, "step1", 1e-5);
   }
