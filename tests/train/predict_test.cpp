@@ -12,6 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string>
+
+#include <unistd.h>
 
 #include "data/augment.h"
 #include "data/csv.h"
@@ -42,9 +45,11 @@ phases:
 
 class PredictTest : public ::testing::Test {
  protected:
-  // Two members trained once for the suite (different seeds, same data).
+  // Two members trained once for the suite (different seeds, same data), in a
+  // folder of this process: ctest runs each test of the suite as its own
+  // process, several at once.
   static void SetUpTestSuite() {
-    root = fs::temp_directory_path() / "gcnn_predict_test";
+    root = fs::temp_directory_path() / ("gcnn_predict_test_" + std::to_string(::getpid()));
     fs::remove_all(root);
     fs::create_directories(root);
     TrainOptions quiet;
