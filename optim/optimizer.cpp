@@ -39,7 +39,8 @@ void Optimizer::load_buffers(std::map<std::string, Tensor>& buffers, const std::
 
 void Optimizer::reject_unexpected(const std::map<std::string, Tensor>& state, const std::vector<std::string>& prefixes,
                                   const std::string& source) const {
-  for (const auto& [name, t] : state) {
+  for (const auto& entry : state) {
+    const std::string& name = entry.first;
     const bool known = std::any_of(prefixes.begin(), prefixes.end(),
                                    [&](const std::string& p) { return name.starts_with(p + "."); });
     GCNN_INPUT_CHECK(known, "{}: unexpected tensor '{}' ({} state holds {} buffers)", source, name, kind(),
