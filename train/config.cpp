@@ -307,6 +307,21 @@ void parse_optimizer(Options o, OptimizerConfig& c) {
   o.finish();
 }
 
+// The model.layers network of c with its output checked against the targets;
+// parameters allocated but not initialised.
+std::unique_ptr<Sequential> build_layer_list(const ExperimentConfig& c, int n_targets) {
+  const ModelConfig& m = c.model;
+  std::vector<Options> items;
+  for (std::size_t i = 0; i < m.layers.size(); ++i)
+    items.emplace_back(m.layers[i], m.file, fmt::format("model.layers[{}]", i));
+  const Shape in{2, 3, c.data.image_size, c.data.image_size};
+  auto net = make_layer_list(items, in);
+  const Shape out = net->output_shape(in);
+  GCNN_INPUT_CHECK(out == (Shape{2, n_targets}), "{}: model.layers ends with output {} but the data has {} target(s): "
+                   "end with a linear layer of out: {}", m.file, shape_str(out), n_targets, n_targets);
+  return net;
+}
+
 }  // namespace
 
 int ExperimentConfig::total_epochs() const {
@@ -379,8 +394,9 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
     for (const auto& p : c.phases)
       if (p.freeze_body) o.fail("phases", "freeze_body needs a preset model with a head (resnet*, plain_cnn)");
   o.finish();
-  // Check a layer-list model now, so its errors come before any work.
-  if (c.model.preset == "layers") build_model(c, static_cast<int>(c.data.targets.size()));
+  // Check a layer-list model now, so its errors come before any work (shapes only: no
+  // parameter is initialised, so a large but valid model is checked in no time).
+  if (c.model.preset == "layers") build_layer_list(c, static_cast<int>(c.data.targets.size()));
   c.resolved = root;
   return c;
 }
@@ -410,14 +426,7 @@ std::unique_ptr<Sequential> build_model(const ExperimentConfig& c, int n_targets
     return make_plain_cnn(o, c.seed);
   }
   if (m.preset == "layers") {
-    std::vector<Options> items;
-    for (std::size_t i = 0; i < m.layers.size(); ++i)
-      items.emplace_back(m.layers[i], m.file, fmt::format("model.layers[{}]", i));
-    const Shape in{2, 3, c.data.image_size, c.data.image_size};
-    auto net = make_layer_list(items, in);
-    const Shape out = net->output_shape(in);
-    GCNN_INPUT_CHECK(out == (Shape{2, n_targets}), "{}: model.layers ends with output {} but the data has {} target(s): "
-                     "end with a linear layer of out: {}", m.file, shape_str(out), n_targets, n_targets);
+    auto net = build_layer_list(c, n_targets);
     net->reset_parameters(c.seed);
     net->needs_input_grad = false;
     return net;
