@@ -14,10 +14,11 @@ find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
 find_library(DNNL_LIBRARY dnnl REQUIRED)
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
 pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)
+pkg_check_modules(LIBPNG REQUIRED IMPORTED_TARGET libpng)
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 
 add_library(gcnn_deps INTERFACE)
 target_include_directories(gcnn_deps INTERFACE ${DNNL_INCLUDE_DIR})
 target_link_libraries(gcnn_deps INTERFACE
-  fmt::fmt yaml-cpp CURL::libcurl CLI11::CLI11 nlohmann_json::nlohmann_json ${DNNL_LIBRARY} PkgConfig::STB PkgConfig::TURBOJPEG PkgConfig::OPENBLAS
+  fmt::fmt yaml-cpp CURL::libcurl CLI11::CLI11 nlohmann_json::nlohmann_json ${DNNL_LIBRARY} PkgConfig::STB PkgConfig::TURBOJPEG PkgConfig::LIBPNG PkgConfig::OPENBLAS
   OpenMP::OpenMP_CXX Threads::Threads)

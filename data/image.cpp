@@ -1,8 +1,8 @@
-// Image decoding (JPEG through libjpeg-turbo, PNG through stb_image),
+// Image decoding (JPEG through libjpeg-turbo, PNG through libpng),
 // resizing, encoding (stb_image_write) and the in-memory ImageDataset.
 #include "data/image.h"
 
-#include <stb_image.h>
+#include <png.h>
 #include <stb_image_write.h>
 #include <turbojpeg.h>
 
@@ -123,6 +123,33 @@ Image decode_jpeg(std::string_view bytes, const std::string& name) {
   return image;
 }
 
+// Decodes a PNG with libpng's simplified API: 8- or 16-bit RGB (or a palette of
+// opaque colours) to 8-bit RGB; 16-bit samples are taken as sRGB-encoded and
+// scaled, as other readers do. Grayscale and alpha are refused.
+Image decode_png(std::string_view bytes, const std::string& name) {
+  png_image png{};
+  png.version = PNG_IMAGE_VERSION;
+  struct Release {
+    png_image* p;
+    ~Release() { png_image_free(p); }
+  } release{&png};
+  // The header alone first, so a header claiming a huge image allocates nothing.
+  GCNN_INPUT_CHECK(png_image_begin_read_from_memory(&png, bytes.data(), bytes.size()) != 0,
+                   "{}: cannot read the PNG header: {}", name, png.message);
+  const int channels = ((png.format & PNG_FORMAT_FLAG_COLOR) ? 3 : 1) + ((png.format & PNG_FORMAT_FLAG_ALPHA) ? 1 : 0);
+  GCNN_INPUT_CHECK(png.width >= 1 && png.height >= 1 && png.width <= static_cast<png_uint_32>(kMaxImageSide) &&
+                       png.height <= static_cast<png_uint_32>(kMaxImageSide),
+                   "{}: image of {}x{} pixels exceeds the limit of {} pixels a side", name, png.width, png.height,
+                   kMaxImageSide);
+  GCNN_INPUT_CHECK(channels == 3, "{}: image has {} channel(s), expected 3 (RGB gri composite)", name, channels);
+  png.format = PNG_FORMAT_RGB;
+  png.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
+  Image image(static_cast<int>(png.width), static_cast<int>(png.height));
+  GCNN_INPUT_CHECK(png_image_finish_read(&png, nullptr, image.pixels.data(), 0, nullptr) != 0,
+                   "{}: cannot decode PNG: {}", name, png.message);
+  return image;
+}
+
 }  // namespace
 
 Image decode_image(std::string_view bytes, const std::string& name) {
@@ -135,25 +162,7 @@ Image decode_image(std::string_view bytes, const std::string& name) {
   if (jpeg) GCNN_INPUT_CHECK(jpeg_has_end_marker(bytes), "{}: truncated JPEG (no end-of-image marker)", name);
   GCNN_INPUT_CHECK(bytes.size() <= static_cast<std::size_t>(INT32_MAX), "{}: image file of {} bytes is too large",
                    name, bytes.size());
-  if (jpeg) return decode_jpeg(bytes, name);
-  int w = 0, h = 0, channels = 0;
-  // Dimensions first, from the header alone, so a header claiming a huge image allocates nothing.
-  GCNN_INPUT_CHECK(stbi_info_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
-                                         static_cast<int>(bytes.size()), &w, &h, &channels) == 1,
-                   "{}: cannot read the image header: {}", name, stbi_failure_reason());
-  GCNN_INPUT_CHECK(w >= 1 && h >= 1 && w <= kMaxImageSide && h <= kMaxImageSide,
-                   "{}: image of {}x{} pixels exceeds the limit of {} pixels a side", name, w, h, kMaxImageSide);
-  unsigned char* data = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
-                                              static_cast<int>(bytes.size()), &w, &h, &channels, 0);
-  GCNN_INPUT_CHECK(data != nullptr, "{}: cannot decode image: {}", name, stbi_failure_reason());
-  Image image;
-  if (channels == 3) {
-    image = Image(w, h);
-    std::memcpy(image.pixels.data(), data, image.pixels.size());
-  }
-  stbi_image_free(data);
-  GCNN_INPUT_CHECK(channels == 3, "{}: image has {} channel(s), expected 3 (RGB gri composite)", name, channels);
-  return image;
+  return jpeg ? decode_jpeg(bytes, name) : decode_png(bytes, name);
 }
 
 Image read_image(const fs::path& path) { return decode_image(read_bytes(path), path.string()); }

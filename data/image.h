@@ -1,4 +1,4 @@
-// Galaxy images: decoding <dir>/<id>.jpg|.png with stb_image into 8-bit RGB
+// Galaxy images: decoding <dir>/<id>.jpg|.png (libjpeg-turbo, libpng) into 8-bit RGB
 // (height x width x 3, row-major HWC), resizing (area averaging down, bilinear
 // or nearest up), the paper's resolution study (downsample to 128..1 px by area
 // averaging, optionally upsample back) and ImageDataset, the decoded images of a
@@ -49,8 +49,8 @@ struct JpegHeader {
 JpegHeader read_jpeg_header(std::string_view bytes, const std::string& name);
 
 // Decodes a JPEG or PNG held in memory; name is used in messages. Throws
-// gcnn::InputError naming it when the data is neither JPEG nor PNG (other
-// formats stb_image knows are refused), does not match a .jpg/.jpeg/.png name,
+// gcnn::InputError naming it when the data is neither JPEG nor PNG (BMP, GIF
+// and the rest are refused), does not match a .jpg/.jpeg/.png name,
 // is truncated (a JPEG without its end marker), is larger than kMaxImageSide a
 // side, undecodable, or not 3-channel (grayscale, RGBA).
 Image decode_image(std::string_view bytes, const std::string& name);

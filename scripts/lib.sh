@@ -4,7 +4,7 @@
 GCNN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GCNN_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libstb-dev libturbojpeg0-dev
+  libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libstb-dev libturbojpeg0-dev libpng-dev
   libdnnl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3-matplotlib python3-numpy  # gcnn plot's figures (scripts/plots/gcnn_plot.py)
 )

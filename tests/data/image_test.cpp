@@ -1,5 +1,5 @@
 // Image decoding: JPEG pixels bit-identical to PIL's (a fixture PIL made),
-// errors (truncated JPEG, text named .jpg, grayscale PNG and JPEG, missing
+// PNG variants against the pixels their hand-written fixture encodes, errors (truncated JPEG, text named .jpg, grayscale PNG and JPEG, missing
 // file) under both policies, and resizing against hand-computed values.
 #include <gtest/gtest.h>
 
@@ -94,6 +94,40 @@ TEST(ImageDecode, JpegPixelsAreBitIdenticalToPil) {
     for (std::size_t i = 0; i < pil.size(); ++i) differing += img.pixels[i] != pil[i];
     EXPECT_EQ(differing, 0u) << name << ": values that differ from PIL's decode";
   }
+}
+
+// tests/fixtures/png_decode/make_fixture.py wrote PNGs chunk by chunk with the
+// pixels each encodes: 16-bit RGB (scaled to 8 bits), a palette, the Up row
+// filter, and an empty IDAT chunk before the data (stb_image, the decoder
+// before libpng, did pointer arithmetic on a null buffer there: found by fuzzing).
+TEST(ImageDecode, PngVariantsDecodeToTheirEncodedPixels) {
+  const fs::path dir = fs::path(GCNN_SOURCE_DIR) / "tests/fixtures/png_decode";
+  for (const std::string name : {"rgb16", "palette", "rgb8_up", "empty_idat"}) {
+    const Image img = read_image(dir / (name + ".png"));
+    std::ifstream in(dir / (name + ".rgb"), std::ios::binary);
+    const std::vector<std::uint8_t> expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(img.width, 7) << name;
+    ASSERT_EQ(img.height, 5) << name;
+    EXPECT_EQ(img.pixels, expected) << name;
+  }
+}
+
+TEST(ImageDecode, PngWithAlphaOrCorruptDataIsRefusedByName) {
+  Image img = gradient(6, 4);
+  std::string rgba;
+  std::vector<std::uint8_t> rgba_pixels(6 * 4 * 4, 200);
+  stbi_write_png_to_func([](void* ctx, void* d, int n) { static_cast<std::string*>(ctx)->append(static_cast<char*>(d), n); },
+                         &rgba, 6, 4, 4, rgba_pixels.data(), 6 * 4);
+  std::string msg = error_of([&] { decode_image(rgba, "alpha.png"); });
+  EXPECT_NE(msg.find("alpha.png: image has 4 channel(s), expected 3"), std::string::npos) << msg;
+  std::string png = encode_png(img);
+  png[png.size() - 20] ^= 0x5A;  // inside the IDAT data: its CRC no longer matches
+  msg = error_of([&] { decode_image(png, "corrupt.png"); });
+  EXPECT_NE(msg.find("corrupt.png: cannot decode PNG"), std::string::npos) << msg;
+  msg = error_of([&] { decode_image(encode_png(img).substr(0, 30), "short.png"); });
+  EXPECT_NE(msg.find("short.png: cannot read the PNG header"), std::string::npos) << msg;
+  msg = error_of([&] { read_image(fs::path(GCNN_SOURCE_DIR) / "tests/fixtures/png_decode/huge_header.png"); });
+  EXPECT_NE(msg.find("huge_header.png: image of 16000x16000 pixels exceeds the limit of 8192"), std::string::npos) << msg;
 }
 
 TEST(ImageDecode, GrayscaleJpegIsRefusedNamingItsColourSpace) {

@@ -1,5 +1,5 @@
 // Fuzz target: image files as read_image takes them (data/image decode_image:
-// JPEG and PNG through stb_image), named <id>.jpg or <id>.png after their
+// JPEG through libjpeg-turbo, PNG through libpng), named <id>.jpg or <id>.png after their
 // first bytes, and once with a name that does not match. Invariants of an
 // image that decodes: 1..kMaxImageSide pixels a side, width*height*3 bytes of
 // RGB; a small one encoded as PNG decodes to the same pixels, and
