@@ -112,7 +112,8 @@ bool DataLoader::next(Batch& batch) {
 
 Batch DataLoader::build_batch(std::size_t b) const {
   const auto size = static_cast<std::size_t>(options_.batch_size);
-  const std::size_t begin = (b * static_cast<std::size_t>(options_.shard_count) + static_cast<std::size_t>(options_.shard_rank)) * size;
+  const auto ranks = static_cast<std::size_t>(options_.shard_count), rank = static_cast<std::size_t>(options_.shard_rank);
+  const std::size_t begin = (b * ranks + rank) * size;
   const std::size_t end = std::min(begin + size, order_.size());
   GCNN_CHECK(begin < end, "DataLoader: batch {} out of range for {} rows", b, order_.size());
   const auto count = static_cast<std::int64_t>(end - begin);

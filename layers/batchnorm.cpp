@@ -63,8 +63,8 @@ Tensor BatchNorm::forward_synchronised(const Tensor& x) {
   Tensor y = Tensor::empty(x.shape(), device), local_mean = Tensor::empty(c, device),
          local_invstd = Tensor::empty(c, device), scratch_mean = Tensor::zeros(c, device),
          scratch_var = Tensor::full(c, 1.0f, device);
-  ops::batchnorm_forward_train(x, gamma().value, beta().value, scratch_mean, scratch_var, momentum_, eps_, y, local_mean,
-                               local_invstd);
+  ops::batchnorm_forward_train(x, gamma().value, beta().value, scratch_mean, scratch_var, momentum_, eps_, y,
+                               local_mean, local_invstd);
   const std::vector<float> mean_r = local_mean.to_vector(), invstd_r = local_invstd.to_vector();
   const auto n = static_cast<std::size_t>(C);
   std::vector<double> stats(2 * n + 1);  // sum per channel, sum of squares per channel, count

@@ -373,7 +373,8 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   if (o.has("distributed")) {
     Options d = o.child("distributed");
     c.distributed.bucket_mb = d.get<double>("bucket_mb", c.distributed.bucket_mb);
-    if (!(c.distributed.bucket_mb >= 0.001 && c.distributed.bucket_mb <= 4096)) d.fail("bucket_mb", "must be in [0.001, 4096]");
+    if (!(c.distributed.bucket_mb >= 0.001 && c.distributed.bucket_mb <= 4096))
+      d.fail("bucket_mb", "must be in [0.001, 4096]");
     c.distributed.sync_bn = d.get<bool>("sync_bn", c.distributed.sync_bn);
     c.distributed.check_params = d.get<bool>("check_params", c.distributed.check_params);
     d.finish();

@@ -100,7 +100,8 @@ double two_ranks_against_one(const std::string& name, bool sync_bn) {
     difference = max_difference(runs / "two_ranks" / "last.safetensors", runs / "one_rank" / "last.safetensors");
     std::printf("2 ranks x 16 (sync_bn %s) against 1 x 32: max |a - b| / (1 + |b|) = %.3g\n", sync_bn ? "on" : "off",
                 difference);
-    const CsvTable two = read_csv(runs / "two_ranks" / "metrics.csv"), one = read_csv(runs / "one_rank" / "metrics.csv");
+    const CsvTable two = read_csv(runs / "two_ranks" / "metrics.csv");
+    const CsvTable one = read_csv(runs / "one_rank" / "metrics.csv");
     EXPECT_EQ(two.rows.size(), 2u);
     EXPECT_EQ(one.rows.size(), 2u);
     for (std::size_t e = 0; e < std::min(two.rows.size(), one.rows.size()); ++e)
