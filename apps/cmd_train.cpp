@@ -3,10 +3,11 @@
 #include <fmt/core.h>
 
 #include <cstdio>
-
 #include <filesystem>
+#include <memory>
 
 #include "apps/command.h"
+#include "kernels/communicator.h"
 #include "kernels/error.h"
 #include "train/config.h"
 #include "train/lr_find.h"
@@ -61,13 +62,25 @@ void plot_training_curves(const fs::path& run_dir) {
   }
 }
 
+// Trains on this process's share of the job: alone, or as one rank of an
+// mpirun/srun job. An error on any rank of a job ends every rank (MPI_Abort)
+// with a non-zero status after that rank printed its message.
 int run_train(const TrainArgs& a) {
-  auto config = load(a);
-  gcnn::train::TrainOptions options;
-  options.resume = !a.resume.empty();
-  options.progress = !a.no_progress;
-  options.overwrite = a.overwrite;
-  auto r = gcnn::train::train_experiment(config, options);
+  std::unique_ptr<gcnn::Communicator> comm = gcnn::make_communicator();
+  gcnn::train::TrainResult r;
+  try {
+    auto config = load(a);
+    gcnn::train::TrainOptions options;
+    options.resume = !a.resume.empty();
+    options.progress = !a.no_progress;
+    options.overwrite = a.overwrite;
+    options.communicator = comm.get();
+    r = gcnn::train::train_experiment(config, options);
+  } catch (const std::exception& e) {
+    if (comm->world_size() > 1) comm->abort(e.what());
+    throw;
+  }
+  if (comm->rank() != 0) return 0;
   if (r.epochs_run == 0) {
     fmt::print("{}: all {} epochs were already done; best validation RMSE {:.4f}\n", r.run_dir.string(),
                r.epochs_done, r.best_val_rmse);

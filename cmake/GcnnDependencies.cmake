@@ -22,3 +22,16 @@ target_include_directories(gcnn_deps INTERFACE ${DNNL_INCLUDE_DIR})
 target_link_libraries(gcnn_deps INTERFACE
   fmt::fmt yaml-cpp CURL::libcurl CLI11::CLI11 nlohmann_json::nlohmann_json ${DNNL_LIBRARY} PkgConfig::STB PkgConfig::TURBOJPEG PkgConfig::LIBPNG PkgConfig::OPENBLAS
   OpenMP::OpenMP_CXX Threads::Threads)
+
+# MPI (Debian's libopenmpi-dev) for data-parallel training across processes:
+# ON by default when found; a build without it trains in one process only.
+find_package(MPI COMPONENTS CXX QUIET)
+option(GCNN_MPI "Build the MPI communicator (data-parallel training with mpirun/srun)" ${MPI_CXX_FOUND})
+if(GCNN_MPI)
+  if(NOT MPI_CXX_FOUND)
+    message(FATAL_ERROR "GCNN_MPI=ON but no MPI was found: install libopenmpi-dev (or configure with -DGCNN_MPI=OFF)")
+  endif()
+  target_link_libraries(gcnn_deps INTERFACE MPI::MPI_CXX)
+  target_compile_definitions(gcnn_deps INTERFACE GCNN_HAVE_MPI=1)
+  find_program(GCNN_MPIEXEC NAMES mpirun mpiexec REQUIRED)
+endif()

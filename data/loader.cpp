@@ -14,6 +14,8 @@ DataLoader::DataLoader(const Dataset& dataset, std::vector<std::size_t> rows, Lo
     : dataset_(dataset), rows_(std::move(rows)), options_(std::move(options)) {
   GCNN_CHECK(options_.batch_size > 0, "DataLoader: batch size {} must be positive", options_.batch_size);
   check_worker_count(options_.workers, "DataLoader: workers");
+  GCNN_CHECK(options_.shard_count > 0 && options_.shard_rank >= 0 && options_.shard_rank < options_.shard_count,
+             "DataLoader: shard {} of {} is not a rank of the job", options_.shard_rank, options_.shard_count);
   GCNN_CHECK(options_.prefetch_batches > 0, "DataLoader: prefetch_batches {} must be > 0", options_.prefetch_batches);
   GCNN_CHECK(dataset_.images.count() == dataset_.catalog.size(),
              "DataLoader: dataset has {} images but {} catalog rows", dataset_.images.count(), dataset_.catalog.size());
@@ -27,7 +29,11 @@ DataLoader::~DataLoader() { stop_workers(); }
 
 std::size_t DataLoader::batches_per_epoch() const {
   const auto b = static_cast<std::size_t>(options_.batch_size);
-  return options_.drop_last ? rows_.size() / b : (rows_.size() + b - 1) / b;
+  const std::size_t global = b * static_cast<std::size_t>(options_.shard_count);
+  const std::size_t full = rows_.size() / global, rest = rows_.size() % global;
+  if (options_.drop_last) return full;
+  // A short last global batch: this rank has a batch when its slice starts inside it.
+  return full + (rest > static_cast<std::size_t>(options_.shard_rank) * b ? 1 : 0);
 }
 
 void DataLoader::stop_workers() {
@@ -106,7 +112,9 @@ bool DataLoader::next(Batch& batch) {
 
 Batch DataLoader::build_batch(std::size_t b) const {
   const auto size = static_cast<std::size_t>(options_.batch_size);
-  const std::size_t begin = b * size, end = std::min(begin + size, order_.size());
+  const auto ranks = static_cast<std::size_t>(options_.shard_count), rank = static_cast<std::size_t>(options_.shard_rank);
+  const std::size_t begin = (b * ranks + rank) * size;
+  const std::size_t end = std::min(begin + size, order_.size());
   GCNN_CHECK(begin < end, "DataLoader: batch {} out of range for {} rows", b, order_.size());
   const auto count = static_cast<std::int64_t>(end - begin);
   const int in_size = dataset_.images.stored_size(), s = output_size_;

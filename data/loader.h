@@ -5,6 +5,11 @@
 // them out in order, so the batches of an epoch are the same whatever the
 // number of workers. Augmentation is a function of (seed, epoch, row). The
 // dataset must outlive the loader (it is referenced, not copied).
+// Data parallelism: with shard_count ranks, the epoch's order is cut into
+// global batches of batch_size * shard_count rows and rank shard_rank takes
+// the shard_rank-th slice of batch_size rows of each, so the ranks' batches
+// are disjoint and together are exactly one process's batches of the global
+// size (same order, same augmentation).
 #pragma once
 
 #include <condition_variable>
@@ -49,6 +54,8 @@ struct LoaderOptions {
   // Workers only gather source bytes and draw warps; the warp itself runs
   // where images_on is called (the CUDA kernel on the GPU path).
   bool augment_on_device = false;
+  int shard_rank = 0;         // this rank's slice of each global batch
+  int shard_count = 1;        // ranks sharing the epoch
 };
 
 class DataLoader {
@@ -58,8 +65,12 @@ class DataLoader {
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
+  // This rank's batches (with drop_last the same on every rank; without, the
+  // ranks past the end of a short last global batch have one fewer).
   std::size_t batches_per_epoch() const;
   std::size_t size() const { return rows_.size(); }
+  // The dataset rows of the loader, in the order given (all ranks' rows).
+  const std::vector<std::size_t>& rows() const { return rows_; }
   const LoaderOptions& options() const { return options_; }
   // Starts (or restarts) an epoch: reshuffles and sets the workers going.
   void start_epoch(std::uint64_t epoch);

@@ -1,8 +1,11 @@
 // BatchNorm: batch normalisation of [N, C] (BatchNorm1d) or [N, C, H, W]
 // (BatchNorm2d) inputs with torch names: weight (gamma), bias (beta), buffers
 // running_mean, running_var, num_batches_tracked. Momentum 0.1, eps 1e-5.
+// Synchronised (data-parallel sync_bn): training statistics over the batches
+// of all ranks, and the two channel sums of the backward over all ranks.
 #pragma once
 
+#include "kernels/communicator.h"
 #include "layers/layer.h"
 
 namespace gcnn {
@@ -21,11 +24,18 @@ class BatchNorm : public Layer {
   Parameter& beta() { return parameters()[1]; }
   // torchvision's zero_init_residual: gamma = 0 at init.
   bool zero_gamma_init = false;
+  // Training forwards and backwards reduce over the ranks of comm (null, or
+  // one rank: this rank's batch alone). comm must outlive the layer's use.
+  void synchronise(Communicator* comm) { sync_ = comm; }
 
  private:
+  Tensor forward_synchronised(const Tensor& x);
+  Tensor backward_synchronised(const Tensor& dy);
+
   float momentum_, eps_;
   std::int64_t batches_ = 0;  // host mirror of num_batches_tracked
-  Tensor x_, save_mean_, save_invstd_;
+  Communicator* sync_ = nullptr;
+  Tensor x_, save_mean_, save_invstd_, save_var_;
 };
 
 }  // namespace gcnn

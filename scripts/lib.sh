@@ -7,6 +7,7 @@ GCNN_PACKAGES=(
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libstb-dev libturbojpeg0-dev libpng-dev
   libdnnl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3-matplotlib python3-numpy  # gcnn plot's figures (scripts/plots/gcnn_plot.py)
+  libopenmpi-dev openmpi-bin  # data-parallel training: mpirun -np N gcnn train (kernels/communicator.h)
 )
 # scripts/fuzz only: clang with libFuzzer and the sanitizer runtimes, and
 # clang's OpenMP runtime (the library uses OpenMP).

@@ -94,7 +94,8 @@ std::string encode_state(const std::map<std::string, Tensor>& tensors, const Pro
   return encode_safetensors(tensors, {{"gcnn.optimizer", optimizer_kind},
                                       {"gcnn.epochs_done", std::to_string(progress.epochs_done)},
                                       {"gcnn.global_step", std::to_string(progress.global_step)},
-                                      {"gcnn.best_val_rmse", fmt::format("{:.17g}", progress.best_val_rmse)}});
+                                      {"gcnn.best_val_rmse", fmt::format("{:.17g}", progress.best_val_rmse)},
+                                      {"gcnn.world_size", std::to_string(progress.world_size)}});
 }
 
 void save_state(const std::filesystem::path& path, Layer& model, const optim::Optimizer& optimizer,
@@ -135,6 +136,8 @@ Progress read_progress(const Safetensors& st, const std::string& source) {
   p.epochs_done = static_cast<int>(get("gcnn.epochs_done", 0, kMaxEpochs, true));
   p.global_step = static_cast<std::int64_t>(get("gcnn.global_step", 0, 9007199254740992.0, true));
   p.best_val_rmse = get("gcnn.best_val_rmse", -1, std::numeric_limits<double>::max(), false);
+  // States written before data parallelism existed come from one process.
+  if (st.metadata.count("gcnn.world_size")) p.world_size = static_cast<int>(get("gcnn.world_size", 1, 1 << 20, true));
   return p;
 }
 

@@ -29,6 +29,7 @@ struct Progress {
   int epochs_done = 0;
   std::int64_t global_step = 0;
   double best_val_rmse = -1;  // < 0: none yet
+  int world_size = 1;         // ranks of the data-parallel run (its global batch and step count depend on it)
 };
 
 void save_model(const std::filesystem::path& path, Layer& model, const std::string& config_yaml,

@@ -385,6 +385,15 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
     if (!(sum > 0)) o.fail("loss_weights", "must not all be 0");
   }
   parse_optimizer(o.child("optimizer"), c.optimizer);
+  if (o.has("distributed")) {
+    Options d = o.child("distributed");
+    c.distributed.bucket_mb = d.get<double>("bucket_mb", c.distributed.bucket_mb);
+    if (!(c.distributed.bucket_mb >= 0.001 && c.distributed.bucket_mb <= 4096))
+      d.fail("bucket_mb", "must be in [0.001, 4096]");
+    c.distributed.sync_bn = d.get<bool>("sync_bn", c.distributed.sync_bn);
+    c.distributed.check_params = d.get<bool>("check_params", c.distributed.check_params);
+    d.finish();
+  }
   for (Options& phase : o.list("phases")) c.phases.push_back(parse_phase(phase, c.optimizer));
   if (c.phases.empty()) o.fail("phases", "must list at least one training phase");
   std::int64_t epochs = 0;

@@ -74,6 +74,13 @@ struct PhaseConfig {
   double body_lr_mult = 1.0;         // fastai differential learning rates: body lr = lr * body_lr_mult
 };
 
+// Data-parallel training (mpirun -np N gcnn train): ignored by a single process.
+struct DistributedConfig {
+  double bucket_mb = 25;       // gradients are all-reduced in buckets of about this many MiB
+  bool sync_bn = false;        // batch norm uses the statistics of the global batch (all ranks)
+  bool check_params = false;   // debug: compare a parameter checksum across ranks after every step
+};
+
 struct ExperimentConfig {
   std::filesystem::path file;        // the YAML file
   std::string name = "experiment";
@@ -85,6 +92,7 @@ struct ExperimentConfig {
   float huber_delta = 1.0f;
   std::vector<double> loss_weights;  // per data.targets entry (empty: all 1)
   OptimizerConfig optimizer;
+  DistributedConfig distributed;
   std::vector<PhaseConfig> phases;
   std::filesystem::path runs_dir = "runs";
   int log_every = 0;                 // also print a plain line every N steps (0: per epoch only)

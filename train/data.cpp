@@ -39,12 +39,13 @@ void ensure_synthetic(const SyntheticDataConfig& s, const fs::path& dir) {
 
 }  // namespace
 
-ExperimentData::ExperimentData(const ExperimentConfig& config, const fs::path& run_dir, Device device) {
+ExperimentData::ExperimentData(const ExperimentConfig& config, const fs::path& run_dir, Device device, int rank,
+                               int world) {
   const DataConfig& d = config.data;
   fs::path catalog_path = d.catalog, images_dir = d.images;
   if (d.synthetic.enabled) {
     const fs::path dir = run_dir / "synthetic";
-    ensure_synthetic(d.synthetic, dir);
+    if (rank == 0) ensure_synthetic(d.synthetic, dir);
     catalog_path = dir / "catalog.csv";
     images_dir = dir / "images";
   }
@@ -53,14 +54,17 @@ ExperimentData::ExperimentData(const ExperimentConfig& config, const fs::path& r
   options.target_columns = d.targets;
   options.images.size = d.image_size;
   dataset_ = load_dataset(catalog_path, images_dir, options);
-  for (const auto& problem : dataset_.problems) fmt::print("skipped: {}\n", problem);
+  if (rank == 0)
+    for (const auto& problem : dataset_.problems) fmt::print("skipped: {}\n", problem);
 
   const Split split = d.folds > 0 ? kfold_split(dataset_.size(), d.folds, d.fold, d.split_seed)
                                   : random_split(dataset_.size(), d.val_fraction, d.split_seed);
-  GCNN_CHECK(!split.valid.empty() && split.train.size() >= static_cast<std::size_t>(d.batch_size),
-             "{}: {} images cannot be split into a validation set ({}) and at least one training batch of {}",
-             catalog_path.string(), dataset_.size(), split.valid.size(), d.batch_size);
-  write_split_csv(run_dir / "split.csv", dataset_.catalog.ids, split);
+  const std::size_t global_batch = static_cast<std::size_t>(d.batch_size) * static_cast<std::size_t>(world);
+  GCNN_CHECK(!split.valid.empty() && split.train.size() >= global_batch,
+             "{}: {} images cannot be split into a validation set ({}) and at least one training batch of {}{}",
+             catalog_path.string(), dataset_.size(), split.valid.size(), global_batch,
+             world > 1 ? fmt::format(" ({} per rank x {} ranks)", d.batch_size, world) : std::string());
+  if (rank == 0) write_split_csv(run_dir / "split.csv", dataset_.catalog.ids, split);
 
   const Catalog& cat = dataset_.catalog;
   target_names = cat.target_names;
@@ -92,6 +96,8 @@ ExperimentData::ExperimentData(const ExperimentConfig& config, const fs::path& r
   train_options.augment_options.max_rotate_deg = static_cast<float>(d.rotate);
   train_options.stats = channel_stats;
   train_options.augment_on_device = device.is_cuda();
+  train_options.shard_rank = rank;
+  train_options.shard_count = world;
   train_ = std::make_unique<DataLoader>(dataset_, split.train, train_options);
 
   LoaderOptions val_options = train_options;

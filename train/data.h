@@ -21,7 +21,11 @@ namespace gcnn::train {
 class ExperimentData {
  public:
   // device: where batches go; on CUDA the augmentation warp runs there.
-  ExperimentData(const ExperimentConfig& config, const std::filesystem::path& run_dir, Device device);
+  // Data parallelism: the loaders give rank `rank` of `world` its shard
+  // (data/loader.h); only rank 0 writes files (synthetic set, split.csv), so
+  // the other ranks must construct theirs after rank 0's is done.
+  ExperimentData(const ExperimentConfig& config, const std::filesystem::path& run_dir, Device device, int rank = 0,
+                 int world = 1);
 
   std::size_t train_size() const { return train_->size(); }
   std::size_t val_size() const { return val_->size(); }

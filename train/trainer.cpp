@@ -9,7 +9,9 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include "data/csv.h"
 #include "kernels/error.h"
@@ -27,6 +29,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The device of this rank: a CUDA spec without an index ("cuda", "auto") means
+// the GPU of the rank's local rank when there are several ranks.
+Device rank_device(Device parsed, const std::string& spec, Communicator& comm) {
+  if (comm.world_size() == 1 || !parsed.is_cuda() || spec.find(':') != std::string::npos) return parsed;
+  int gpus = 0;
+  for (const auto& d : list_devices()) gpus += d.device.is_cuda() ? 1 : 0;
+  return Device::cuda(comm.local_rank() % std::max(gpus, 1));
+}
 
 // The metrics.csv header: per-target columns follow when there are several targets.
 std::string metrics_header(const std::vector<std::string>& targets) {
@@ -67,22 +78,33 @@ struct Validation {
   std::vector<double> rmse, nmad;
 };
 
-Validation validate(Sequential& model, ExperimentData& data, const ExperimentConfig& config, Device device) {
+// Each rank predicts its shard of the validation set into its places of a
+// zeroed [val_size, T] table; summed over ranks, the table holds every
+// prediction once (adding zeros is exact), in validation order.
+Validation validate(Sequential& model, ExperimentData& data, const ExperimentConfig& config, Device device,
+                    Communicator& comm) {
   const std::size_t T = data.target_names.size();
-  std::vector<std::vector<float>> pred(T), truth(T);
+  const std::vector<std::size_t>& rows = data.val_loader().rows();
+  std::unordered_map<std::size_t, std::size_t> position;
+  for (std::size_t i = 0; i < rows.size(); ++i) position[rows[i]] = i;
+  std::vector<float> table(rows.size() * T, 0.0f);
   data.val_loader().start_epoch(0);
   Batch batch;
   while (data.val_loader().next(batch)) {
     Tensor y = model.forward(data.val_loader().images_on(batch, device), false);
-    std::vector<float> p = y.to_vector();
-    std::vector<float> t = batch.targets.to_vector();
+    const std::vector<float> p = y.to_vector();
     for (std::size_t i = 0; i < p.size(); ++i) {
       const std::size_t target = i % T;
       float v = p[i];
       if (config.data.normalize_targets) v = v * data.target_std[target] + data.target_mean[target];
-      pred[target].push_back(v);
-      truth[target].push_back(t[i]);
+      table[position.at(batch.rows[i / T]) * T + target] = v;
     }
+  }
+  comm.all_reduce_sum(table.data(), table.size());
+  std::vector<std::vector<float>> pred(T), truth(T);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    pred[i % T].push_back(table[i]);
+    truth[i % T].push_back(data.val_targets[i]);
   }
   Validation out;
   for (std::size_t target = 0; target < T; ++target) {
@@ -158,50 +180,83 @@ double nmad(const std::vector<float>& pred, const std::vector<float>& truth) {
 }
 
 float train_step(Layer& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& target, ops::LossKind loss,
-                 float huber_delta, const optim::ScheduleValue& at, const Tensor& target_weights) {
+                 float huber_delta, const optim::ScheduleValue& at, const Tensor& target_weights,
+                 DataParallel* parallel) {
   Tensor pred = model.forward(x, true);
-  const float value = ops::loss_forward(loss, pred, target, huber_delta, target_weights);
+  float value = ops::loss_forward(loss, pred, target, huber_delta, target_weights);
+  if (parallel) value = parallel->mean_loss(value);
   if (!std::isfinite(value)) return value;
   Tensor dpred = Tensor::empty(pred.shape(), pred.device());
   ops::loss_backward(loss, pred, target, dpred, huber_delta, target_weights);
   model.backward(dpred);
+  if (parallel) parallel->average_gradients(model);
   optimizer.step(at.lr, at.momentum);
   return value;
 }
 
 TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions& options) {
   const Clock::time_point start = Clock::now();
-  const Device device = parse_device(config.device);
+  TrivialCommunicator single_process;
+  Communicator& comm = options.communicator ? *options.communicator : single_process;
+  const int rank = comm.rank(), world = comm.world_size();
+  const bool main_rank = rank == 0;
+  const Device device = rank_device(parse_device(config.device), config.device, comm);
   const fs::path run_dir = config.run_dir();
-  const RunFolder folder(run_dir, options.resume, options.overwrite);
+  // Rank 0 claims the folder and writes the data files; the others read them after.
+  std::optional<RunFolder> folder;
+  std::unique_ptr<ExperimentData> data;
+  if (main_rank) {
+    folder.emplace(run_dir, options.resume, options.overwrite);
+    data = std::make_unique<ExperimentData>(config, run_dir, device, rank, world);
+  }
+  comm.barrier();
+  if (!main_rank) data = std::make_unique<ExperimentData>(config, run_dir, device, rank, world);
   const fs::path metrics_path = run_dir / "metrics.csv", last_path = run_dir / "last.safetensors",
                  state_path = run_dir / "last.state", best_path = run_dir / "best.safetensors";
   const std::string config_yaml = dump_yaml(config.resolved);
 
-  auto data = std::make_unique<ExperimentData>(config, run_dir, device);
   const int T = static_cast<int>(data->target_names.size());
   auto model = build_model(config, T);
   if (!config.model.init_weights.empty() && !options.resume) {
     LoadReport report = load_body_weights(*model, config.model.init_weights);
-    fmt::print("init weights {}: loaded {} tensors; kept initialised (missing from the file): {}; not used: {}\n",
+    if (main_rank)
+      fmt::print("init weights {}: loaded {} tensors; kept initialised (missing from the file): {}; not used: {}\n",
                config.model.init_weights.string(), report.loaded,
                report.missing.empty() ? "none" : fmt::format("{}", fmt::join(report.missing, ", ")),
                report.unexpected.empty() ? "none" : fmt::format("{}", fmt::join(report.unexpected, ", ")));
   }
   move_to(*model, device);
+  std::optional<DataParallel> parallel;
+  if (world > 1) {
+    broadcast_model(*model, comm);
+    parallel.emplace(comm, config.distributed.bucket_mb);
+  }
+  if (config.distributed.sync_bn) synchronise_batchnorm(*model, &comm);
+  const InjectedFailure injected_failure;
 
   auto optimizer = make_optimizer(make_groups(*model), config.optimizer);
   Normalisation norm{data->target_names, data->target_mean, data->target_std, data->channel_stats};
 
   Progress progress;
+  progress.world_size = world;
   if (options.resume) {
     progress = load_state(state_path, *model, *optimizer);
-    fmt::print("resuming {} after epoch {} (step {})\n", run_dir.string(), progress.epochs_done, progress.global_step);
+    GCNN_INPUT_CHECK(progress.world_size == world,
+                     "{}: saved by a run of {} rank(s) (global batch {}), but this run has {} rank(s) (global batch "
+                     "{}); resume with the same number of ranks (mpirun -np {}), since the shards, the global batch "
+                     "and the step count depend on it",
+                     state_path.string(), progress.world_size, progress.world_size * config.data.batch_size, world,
+                     world * config.data.batch_size, progress.world_size);
+    if (main_rank)
+      fmt::print("resuming {} after epoch {} (step {})\n", run_dir.string(), progress.epochs_done,
+                 progress.global_step);
   }
-  write_file_atomic(run_dir / "config.yaml", config_yaml);
   std::string metrics =
       metrics_prefix(metrics_path, options.resume ? progress.epochs_done : 0, metrics_header(data->target_names));
-  write_file_atomic(metrics_path, metrics);
+  if (main_rank) {
+    write_file_atomic(run_dir / "config.yaml", config_yaml);
+    write_file_atomic(metrics_path, metrics);
+  }
 
   const ops::LossKind loss_kind = ops::parse_loss(config.loss);
   Tensor target_weights;
@@ -211,8 +266,14 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
                                          device);
   const auto steps_per_epoch = static_cast<std::int64_t>(data->train_loader().batches_per_epoch());
   const int total_epochs = config.total_epochs();
-  fmt::print("{}: {} train / {} validation images, {} steps per epoch, {} epochs, device {}\n", config.name,
-             data->train_size(), data->val_size(), steps_per_epoch, total_epochs, device.str());
+  if (main_rank)
+    fmt::print("{}: {} train / {} validation images, {} steps per epoch, {} epochs, device {}{}\n", config.name,
+               data->train_size(), data->val_size(), steps_per_epoch, total_epochs, device.str(),
+               world > 1 ? fmt::format(", {} ranks ({}) x batch {}{}, {:.3g} MB all-reduced per step", world,
+                                       comm.name(), config.data.batch_size,
+                                       config.distributed.sync_bn ? ", sync_bn" : "",
+                                       static_cast<double>(DataParallel::gradient_bytes(*model)) / 1e6)
+                         : std::string());
 
   // Baseline: predict the training mean of the first target for every validation galaxy.
   std::vector<float> val_truth;
@@ -224,7 +285,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   result.target_names = data->target_names;
   result.baseline_val_rmse = baseline;
   result.best_val_rmse = progress.best_val_rmse;
-  ProgressBar bar(options.progress);
+  ProgressBar bar(options.progress && main_rank);
   double train_seconds = 0;
   std::int64_t train_images = 0;
   int epochs_this_run = 0;
@@ -248,10 +309,13 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
     while (data->train_loader().next(batch)) {
       const std::int64_t step_in_phase = epoch_in_phase * steps_per_epoch + step_in_epoch;
       sv = optim::schedule_at(phase.schedule, step_in_phase, steps_per_epoch, phase_steps);
-      model->set_seed(derive_seed(config.seed, static_cast<std::uint64_t>(progress.global_step)));
+      // Dropout masks: one stream per step, and per rank when there are several.
+      const std::uint64_t step_seed = derive_seed(config.seed, static_cast<std::uint64_t>(progress.global_step));
+      model->set_seed(world > 1 ? derive_seed(step_seed, static_cast<std::uint64_t>(rank)) : step_seed);
       Tensor x = data->train_loader().images_on(batch, device);
       Tensor target = prepare_targets(batch.targets, *data, config.data.normalize_targets, device);
-      const float loss = train_step(*model, *optimizer, x, target, loss_kind, config.huber_delta, sv, target_weights);
+      const float loss = train_step(*model, *optimizer, x, target, loss_kind, config.huber_delta, sv, target_weights,
+                                    parallel ? &*parallel : nullptr);
       if (!std::isfinite(loss)) {
         bar.clear();
         GCNN_FAIL("training stopped: the {} loss became {} at epoch {} step {} (lr {:.3g}); the last good checkpoint "
@@ -260,32 +324,35 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
                   fs::exists(last_path) ? last_path.string() : std::string("(none yet)"), progress.epochs_done);
       }
       loss_sum += loss;
-      images += static_cast<std::int64_t>(batch.ids.size());
+      images += static_cast<std::int64_t>(batch.ids.size()) * world;  // the global batch
       ++step_in_epoch;
       ++progress.global_step;
+      if (world > 1 && config.distributed.check_params) check_parameters_agree(*model, comm, progress.global_step);
+      injected_failure.after_step(rank, progress.global_step);
       const double elapsed = seconds_since(epoch_start);
       bar.update(epoch + 1, total_epochs, step_in_epoch - 1, steps_per_epoch, loss_sum / static_cast<double>(step_in_epoch),
                  static_cast<double>(images) / elapsed,
                  elapsed / static_cast<double>(step_in_epoch) * static_cast<double>(steps_per_epoch - step_in_epoch));
-      if (config.log_every > 0 && progress.global_step % config.log_every == 0 && !isatty(fileno(stdout)))
+      if (main_rank && config.log_every > 0 && progress.global_step % config.log_every == 0 && !isatty(fileno(stdout)))
         fmt::print("  step {} loss {:.4f} lr {:.3g}\n", progress.global_step, loss, sv.lr);
     }
     GCNN_CHECK(step_in_epoch > 0, "epoch {}: the training split gave no batch", epoch + 1);
     const double epoch_train_seconds = seconds_since(epoch_start);
     train_seconds += epoch_train_seconds;
     train_images += images;
-    const Validation val = validate(*model, *data, config, device);
+    if (world > 1) broadcast_buffers(*model, comm);  // rank 0's running statistics, as PyTorch DDP
+    const Validation val = validate(*model, *data, config, device, comm);
     const double epoch_seconds = seconds_since(epoch_start);
     const double images_per_s = static_cast<double>(images) / epoch_train_seconds;
     const double train_loss = loss_sum / static_cast<double>(step_in_epoch);
     bar.clear();
 
     progress.epochs_done = epoch + 1;
-    save_model(last_path, *model, config_yaml, norm);
+    if (main_rank) save_model(last_path, *model, config_yaml, norm);
     const bool best = progress.best_val_rmse < 0 || val.rmse[0] < progress.best_val_rmse;
     if (best) {
       progress.best_val_rmse = val.rmse[0];
-      save_model(best_path, *model, config_yaml, norm);
+      if (main_rank) save_model(best_path, *model, config_yaml, norm);
     }
     std::vector<std::string> row{std::to_string(epoch + 1), std::to_string(progress.global_step),
                                  fmt::format("{:.6g}", sv.lr), fmt::format("{:.4g}", sv.momentum),
@@ -302,11 +369,14 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
       }
     }
     metrics += csv_line(row);
-    write_file_atomic(metrics_path, metrics);
-    // The state goes last: it alone is what a resume continues from (weights
-    // included), so a kill before it repeats this epoch from the previous state.
-    save_state(state_path, *model, *optimizer, progress);
-    fmt::print("epoch {:>3}/{} phase {} lr {:.3g} train_loss {:.4f} val_rmse {:.4f} val_nmad {:.4f}{}{} {:.0f} img/s "
+    if (main_rank) {
+      write_file_atomic(metrics_path, metrics);
+      // The state goes last: it alone is what a resume continues from (weights
+      // included), so a kill before it repeats this epoch from the previous state.
+      save_state(state_path, *model, *optimizer, progress);
+    }
+    if (main_rank)
+      fmt::print("epoch {:>3}/{} phase {} lr {:.3g} train_loss {:.4f} val_rmse {:.4f} val_nmad {:.4f}{}{} {:.0f} img/s "
                "{:.1f} s{}\n",
                epoch + 1, total_epochs, phase_index + 1, sv.lr, train_loss, val.rmse[0], val.nmad[0],
                T > 1 ? fmt::format(" ({})", data->target_names[0]) : std::string(), others, images_per_s,

@@ -13,15 +13,22 @@
 //                      optimizer state (kind, momentum or Adam moments) and progress (epoch,
 //                      step, best RMSE) as safetensors
 //   best.safetensors   weights of the epoch with the lowest validation RMSE of the first target
+//
+// Data parallelism (TrainOptions::communicator with several ranks, see
+// train/distributed.h): every rank trains on its shard of each global batch
+// (data.batch_size per rank), gradients are averaged over ranks, validation is
+// sharded and gathered, and only rank 0 writes the run folder and prints.
 #pragma once
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "kernels/communicator.h"
 #include "kernels/ops/loss.h"
 #include "optim/optimizer.h"
 #include "train/config.h"
+#include "train/distributed.h"
 
 namespace gcnn::train {
 
@@ -30,6 +37,7 @@ struct TrainOptions {
   bool progress = true;         // progress bar when stdout is a terminal
   int stop_after_epochs = -1;   // stop after this many epochs of this invocation (tests: interrupt a run)
   bool overwrite = false;       // a new run may replace a previous run in its folder
+  Communicator* communicator = nullptr;  // the ranks of a data-parallel run (null: this process alone)
 };
 
 struct TrainResult {
@@ -57,8 +65,11 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
 // target_weights: optional per-target loss weights on the model's device),
 // backward, and an optimizer update at the schedule value `at`. Returns the
 // loss; a non-finite loss returns before backward, leaving the model untouched.
+// With parallel, the loss returned is the mean over ranks (so every rank stops
+// on a non-finite one) and the gradients are averaged over ranks before the update.
 float train_step(Layer& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& target, ops::LossKind loss,
-                 float huber_delta, const optim::ScheduleValue& at, const Tensor& target_weights = {});
+                 float huber_delta, const optim::ScheduleValue& at, const Tensor& target_weights = {},
+                 DataParallel* parallel = nullptr);
 
 // Validation metrics of predictions against truths (same length).
 double rmse(const std::vector<float>& pred, const std::vector<float>& truth);

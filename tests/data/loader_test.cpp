@@ -1,6 +1,7 @@
 // DataLoader: every row once per epoch, batch sizes and drop_last, order that
 // depends on (seed, epoch) only (not on worker count or prefetch), targets and
-// ids that follow their images, deterministic augmentation.
+// ids that follow their images, deterministic augmentation, shards of the
+// global batches for data parallelism.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "data/loader.h"
+#include "kernels/error.h"
 
 namespace gcnn {
 namespace {
@@ -187,6 +189,85 @@ TEST(DataLoader, DevicePathGivesTheSameImages) {
     EXPECT_EQ(a.ids, b.ids);
     EXPECT_EQ(host.images_on(a, Device::cpu()).to_vector(), device.images_on(b, Device::cpu()).to_vector());
   }
+}
+
+// Data parallelism: the shards' batches b are the consecutive slices of the
+// global loader's batch b (rows, augmented images, targets), so 2 ranks x 2
+// see what 1 process x 4 sees; a short last global batch leaves a rank without
+// a batch when its slice starts past the end.
+TEST(DataLoader, ShardsAreSlicesOfTheGlobalBatches) {
+  Dataset ds;
+  std::vector<std::uint8_t> px(10 * 16 * 16 * 3);
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 13);
+  ds.images = ImageDataset::from_pixels(16, px);
+  for (int i = 0; i < 10; ++i) ds.catalog.ids.push_back(std::to_string(i));
+  ds.catalog.lines.resize(10);
+  LoaderOptions opts;
+  opts.batch_size = 4;
+  opts.augment = true;
+  opts.output_size = 12;
+  opts.seed = 9;
+  DataLoader global(ds, all_rows(10), opts);
+  opts.batch_size = 2;
+  opts.shard_count = 2;
+  opts.shard_rank = 0;
+  DataLoader rank0(ds, all_rows(10), opts);
+  opts.shard_rank = 1;
+  DataLoader rank1(ds, all_rows(10), opts);
+  EXPECT_EQ(global.batches_per_epoch(), 3u);
+  EXPECT_EQ(rank0.batches_per_epoch(), 3u);  // 2 + 2, 2 + 2, 2 + (none)
+  EXPECT_EQ(rank1.batches_per_epoch(), 2u);
+  const std::int64_t image = 3 * 12 * 12;
+  for (std::uint64_t epoch : {0u, 1u}) {
+    global.start_epoch(epoch);
+    rank0.start_epoch(epoch);
+    rank1.start_epoch(epoch);
+    Batch g;
+    std::size_t b = 0;
+    for (; global.next(g); ++b) {
+      const std::vector<float> images = g.images.to_vector();
+      std::vector<std::size_t> rows;
+      std::vector<float> shard_images;
+      for (DataLoader* shard : {&rank0, &rank1}) {
+        Batch s;
+        if (b == 2 && shard == &rank1) continue;
+        ASSERT_TRUE(shard->next(s)) << "epoch " << epoch << " batch " << b;
+        rows.insert(rows.end(), s.rows.begin(), s.rows.end());
+        const std::vector<float> v = s.images.to_vector();
+        shard_images.insert(shard_images.end(), v.begin(), v.end());
+      }
+      EXPECT_EQ(rows, g.rows) << "epoch " << epoch << " batch " << b;
+      EXPECT_EQ(shard_images.size(), static_cast<std::size_t>(g.images.dim(0) * image));
+      EXPECT_EQ(shard_images, images) << "epoch " << epoch << " batch " << b;
+    }
+    EXPECT_EQ(b, 3u);
+    Batch rest;
+    EXPECT_FALSE(rank0.next(rest));
+    EXPECT_FALSE(rank1.next(rest));
+  }
+}
+
+TEST(DataLoader, DropLastGivesEveryShardTheSameBatchCount) {
+  Dataset ds = numbered_dataset(50);
+  LoaderOptions opts;
+  opts.batch_size = 8;
+  opts.drop_last = true;
+  opts.shard_count = 3;
+  std::vector<std::size_t> seen;
+  for (int r = 0; r < 3; ++r) {
+    opts.shard_rank = r;
+    DataLoader loader(ds, all_rows(50), opts);
+    EXPECT_EQ(loader.batches_per_epoch(), 2u);  // 50 / (8 x 3)
+    std::vector<std::size_t> sizes;
+    const std::vector<std::size_t> rows = epoch_rows(loader, 4, &sizes);
+    EXPECT_EQ(sizes, std::vector<std::size_t>(2, 8));
+    seen.insert(seen.end(), rows.begin(), rows.end());
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen.size(), 48u);
+  EXPECT_TRUE(std::adjacent_find(seen.begin(), seen.end()) == seen.end());  // disjoint shards
+  opts.shard_rank = 3;
+  EXPECT_THROW(DataLoader(ds, all_rows(50), opts), Error);
 }
 
 }  // namespace
