@@ -104,6 +104,9 @@ struct DeviceResources {
     GCNN_CUDNN_CHECK(cudnnSetStream(ctx.cudnn, ctx.stream));
     GCNN_CUBLAS_CHECK(cublasCreate(&ctx.cublas));
     GCNN_CUBLAS_CHECK(cublasSetStream(ctx.cublas, ctx.stream));
+    cudaDeviceProp prop;
+    GCNN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+    ctx.multiprocessors = prop.multiProcessorCount;
   }
   ~DeviceResources() {
     // Errors are ignored here: at process exit the runtime may already be gone.

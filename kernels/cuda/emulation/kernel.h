@@ -12,7 +12,7 @@
 // mask gets poison (NaN bits) too, and a lane calling a shuffle with a mask
 // that leaves it out is an error.
 //
-// Supported: threadIdx/blockIdx/blockDim/gridDim, dim3, __syncthreads,
+// Supported: threadIdx/blockIdx/blockDim/gridDim, dim3, float4, __syncthreads,
 // __syncwarp, static __shared__ (stale between blocks, as undefined on a GPU),
 // dynamic shared memory through GCNN_DYNAMIC_SHARED, __shfl_sync,
 // __shfl_down_sync, __shfl_up_sync, __shfl_xor_sync, atomicAdd/atomicMax/
@@ -34,6 +34,10 @@ struct uint3 {
 struct dim3 {
   unsigned x = 1, y = 1, z = 1;
   constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+// CUDA's 128-bit vector type: 16-byte aligned, as a load of one must be.
+struct alignas(16) float4 {
+  float x, y, z, w;
 };
 
 #include "kernels/cuda/emulation/control.h"
