@@ -32,24 +32,33 @@ Tensor BatchNorm::forward(const Tensor& x, bool train) {
   GCNN_CHECK(x.ndim() == 2 || x.ndim() == 4, "batchnorm: input {} must be [N, C] or [N, C, H, W]", x.describe());
   Tensor y = Tensor::empty(x.shape(), x.device());
   if (!train) {
-    ops::batchnorm_forward_eval(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, eps_, y);
+    if (fused_relu)
+      ops::batchnorm_relu_forward_eval(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, eps_, y);
+    else ops::batchnorm_forward_eval(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, eps_, y);
     return y;
   }
   const Shape c{x.dim(1)};
   save_mean_ = Tensor::empty(c, x.device());
   save_invstd_ = Tensor::empty(c, x.device());
-  ops::batchnorm_forward_train(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, momentum_,
-                               eps_, y, save_mean_, save_invstd_);
+  if (fused_relu)
+    ops::batchnorm_relu_forward_train(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value,
+                                      momentum_, eps_, y, save_mean_, save_invstd_);
+  else ops::batchnorm_forward_train(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, momentum_,
+                                    eps_, y, save_mean_, save_invstd_);
   buffers()[2].value.fill(static_cast<float>(++batches_));
   x_ = x;
+  y_ = fused_relu ? y : Tensor();
   return y;
 }
 
 Tensor BatchNorm::backward(const Tensor& dy) {
   GCNN_CHECK(x_.defined(), "batchnorm: backward without a training forward");
   Tensor dx = Tensor::empty(x_.shape(), x_.device());
-  ops::batchnorm_backward(x_, gamma().value, save_mean_, save_invstd_, dy, dx, gamma().grad, beta().grad);
+  if (fused_relu)
+    ops::relu_batchnorm_backward(x_, gamma().value, save_mean_, save_invstd_, y_, dy, dx, gamma().grad, beta().grad);
+  else ops::batchnorm_backward(x_, gamma().value, save_mean_, save_invstd_, dy, dx, gamma().grad, beta().grad);
   x_ = Tensor();
+  y_ = Tensor();
   return dx;
 }
 

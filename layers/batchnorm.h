@@ -21,11 +21,13 @@ class BatchNorm : public Layer {
   Parameter& beta() { return parameters()[1]; }
   // torchvision's zero_init_residual: gamma = 0 at init.
   bool zero_gamma_init = false;
+  // The ReLU that follows, fused in (ops::batchnorm_relu_*): output max(0, bn(x)).
+  bool fused_relu = false;
 
  private:
   float momentum_, eps_;
   std::int64_t batches_ = 0;  // host mirror of num_batches_tracked
-  Tensor x_, save_mean_, save_invstd_;
+  Tensor x_, y_, save_mean_, save_invstd_;  // y_: the output, kept when fused_relu
 };
 
 }  // namespace gcnn
