@@ -10,7 +10,12 @@
 // that assumes block 0 runs first breaks). Dynamic shared memory is poisoned
 // with NaN bytes at each block start; a shuffle that reads a lane outside its
 // mask gets poison (NaN bits) too, and a lane calling a shuffle with a mask
-// that leaves it out is an error.
+// that leaves it out is an error. Global memory is bounds-checked at the end
+// of every tensor: the emulated cudaMalloc ends each block at a guard page and
+// the caching allocator places tensors at the end of their block, so an access
+// one element past a tensor faults, and the fault becomes an error naming the
+// kernel, the block and thread, and the float index (kernel.cpp). An access
+// before a tensor's start is not caught.
 //
 // Supported: threadIdx/blockIdx/blockDim/gridDim, dim3, float4, __syncthreads,
 // __syncwarp, static __shared__ (stale between blocks, as undefined on a GPU),
