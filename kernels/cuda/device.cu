@@ -88,6 +88,7 @@ class CachingAllocator {
     void* p = static_cast<char*>(block) + (size - bytes);
     emu::set_used_extent(block, p, bytes);
 #else
+    (void)bytes;
     void* p = block;
 #endif
     live_[p] = {block, size};
