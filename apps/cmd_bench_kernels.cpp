@@ -40,7 +40,7 @@ int run_bench_kernels(const BenchKernelsArgs& args) {
   }
   std::vector<gcnn::bench::KernelCase> cases;
   for (auto& kc : gcnn::bench::resnet_kernel_cases(batch))
-    if (std::regex_search(kc.name, filter)) cases.push_back(std::move(kc));
+    if (std::regex_search(kc.name, filter) && !(kc.cuda_only && device.is_cpu())) cases.push_back(std::move(kc));
   GCNN_INPUT_CHECK(!cases.empty(), "bench kernels: --filter '{}' matches no op (names look like conv_fwd/l1_3x3_64x32)",
                    args.filter);
 

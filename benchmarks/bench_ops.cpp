@@ -30,10 +30,11 @@ const bool registered = [] {
   if (gcnn::cuda_unavailable_reason().empty()) devices.push_back(Device::cuda(0));
   for (const auto& kc : gcnn::bench::resnet_kernel_cases(32))
     for (Device device : devices)
-      benchmark::RegisterBenchmark((device.str() + "/" + kc.name).c_str(),
-                                   [kc, device](benchmark::State& st) { run_case(st, kc, device); })
-          ->UseRealTime()
-          ->Unit(benchmark::kMillisecond);
+      if (!(kc.cuda_only && device.is_cpu()))
+        benchmark::RegisterBenchmark((device.str() + "/" + kc.name).c_str(),
+                                     [kc, device](benchmark::State& st) { run_case(st, kc, device); })
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
   return true;
 }();
 

@@ -8,6 +8,7 @@
 
 #include "kernels/cpu/conv.h"
 #include "kernels/cuda/backend.h"
+#include "kernels/cuda/batchnorm.h"
 #include "kernels/cuda/conv.h"
 #include "kernels/ops/activation.h"
 #include "kernels/ops/adamw.h"
@@ -50,6 +51,35 @@ std::string dims(const Shape& s) {
     out += std::to_string(s[i]);
   }
   return out;
+}
+
+// torchvision ResNet-34's parameter tensors (stem, 16 basic blocks with 3
+// projection shortcuts) and the fastai head for one output: 116 tensors.
+std::vector<Shape> resnet34_param_shapes() {
+  std::vector<Shape> out = {{64, 3, 7, 7}, {64}, {64}};
+  const auto conv_bn = [&out](std::int64_t k, std::int64_t c, std::int64_t rs) {
+    out.push_back({k, c, rs, rs});
+    out.push_back({k});
+    out.push_back({k});
+  };
+  std::int64_t in = 64;
+  const std::int64_t planes[] = {64, 128, 256, 512}, blocks[] = {3, 4, 6, 3};
+  for (int stage = 0; stage < 4; ++stage) {
+    for (std::int64_t b = 0; b < blocks[stage]; ++b) {
+      conv_bn(planes[stage], in, 3);
+      conv_bn(planes[stage], planes[stage], 3);
+      if (b == 0 && in != planes[stage]) conv_bn(planes[stage], in, 1);
+      in = planes[stage];
+    }
+  }
+  for (const Shape& s : std::vector<Shape>{{1024}, {1024}, {512, 1024}, {512}, {512}, {512}, {1, 512}, {1}})
+    out.push_back(s);
+  return out;
+}
+std::int64_t resnet34_param_count() {
+  std::int64_t n = 0;
+  for (const Shape& s : resnet34_param_shapes()) n += shape_numel(s);
+  return n;
 }
 
 double f32_bytes(const Shape& s, int tensors = 1) { return 4.0 * static_cast<double>(shape_numel(s)) * tensors; }
@@ -156,13 +186,21 @@ void add_batchnorm_cases(std::vector<KernelCase>& out, std::int64_t batch) {
                                                     t.save_mean, t.save_invstd);
                      });
                    }});
+    // The fused pair every ResNet block runs (unfused: a ReLU pass reading and writing y on top).
+    out.push_back({"batchnorm_relu_forward_train/" + tag, "batchnorm_relu_forward_train", "x " + tag, 0,
+                   f32_bytes(xs, 2), [=](Device device) {
+                     return keep(make(device), [](Operands& t) {
+                       ops::batchnorm_relu_forward_train(t.x, t.gamma, t.beta, t.mean, t.var, 0.1f, 1e-5f, t.y,
+                                                         t.save_mean, t.save_invstd);
+                     });
+                   }});
     out.push_back({"batchnorm_forward_eval/" + tag, "batchnorm_forward_eval", "x " + tag, 0, f32_bytes(xs, 2),
                    [=](Device device) {
                      return keep(make(device), [](Operands& t) {
                        ops::batchnorm_forward_eval(t.x, t.gamma, t.beta, t.mean, t.var, 1e-5f, t.y);
                      });
                    }});
-    // Reads x and dy (here y), writes dx.
+    // Reads x and dy (here x), writes dx.
     out.push_back({"batchnorm_backward/" + tag, "batchnorm_backward", "x " + tag, 0, f32_bytes(xs, 3),
                    [=](Device device) {
                      return keep(make(device), [](Operands& t) {
@@ -170,6 +208,33 @@ void add_batchnorm_cases(std::vector<KernelCase>& out, std::int64_t batch) {
                                                t.dbeta);
                      });
                    }});
+    // Reads x, dy and the ReLU output, writes dx.
+    out.push_back({"relu_batchnorm_backward/" + tag, "relu_batchnorm_backward", "x " + tag, 0, f32_bytes(xs, 4),
+                   [=](Device device) {
+                     return keep(make(device), [](Operands& t) {
+                       ops::relu_batchnorm_backward(t.x, t.gamma, t.save_mean, t.save_invstd, t.x, t.y, t.dx,
+                                                    t.dgamma, t.dbeta);
+                     });
+                   }});
+    // The simple kernels (CUDA only): the same minimum traffic, so the rates compare directly.
+    out.push_back({"batchnorm_forward_train_simple/" + tag, "cuda::batchnorm_forward_train_simple", "x " + tag, 0,
+                   f32_bytes(xs, 2),
+                   [=](Device device) {
+                     return keep(make(device), [](Operands& t) {
+                       cuda::batchnorm_forward_train_simple(t.x, t.gamma, t.beta, t.mean, t.var, 0.1f, 1e-5f, t.y,
+                                                            t.save_mean, t.save_invstd);
+                     });
+                   },
+                   true});
+    out.push_back({"batchnorm_backward_simple/" + tag, "cuda::batchnorm_backward_simple", "x " + tag, 0,
+                   f32_bytes(xs, 3),
+                   [=](Device device) {
+                     return keep(make(device), [](Operands& t) {
+                       cuda::batchnorm_backward_simple(t.x, t.gamma, t.save_mean, t.save_invstd, t.x, t.dx, t.dgamma,
+                                                       t.dbeta);
+                     });
+                   },
+                   true});
   }
 }
 
@@ -220,6 +285,9 @@ void add_elementwise_cases(std::vector<KernelCase>& out, std::int64_t batch) {
   out.push_back({"accumulate/" + tag, "accumulate", "x " + tag, 0, f32_bytes(act, 3), [=](Device device) {
                    return keep(make(device), [](Operands& t) { ops::accumulate(t.y, t.a); });
                  }});
+  out.push_back({"add_relu/" + tag, "add_relu", "x " + tag, 0, f32_bytes(act, 3), [=](Device device) {
+                   return keep(make(device), [](Operands& t) { ops::add_relu(t.a, t.b, t.y); });
+                 }});
   out.push_back({"relu_forward/" + tag, "relu_forward", "x " + tag, 0, f32_bytes(act, 2), [=](Device device) {
                    return keep(make(device), [](Operands& t) { ops::relu_forward(t.a, t.y); });
                  }});
@@ -254,6 +322,23 @@ void add_elementwise_cases(std::vector<KernelCase>& out, std::int64_t batch) {
                    auto o = std::make_shared<Operands>(
                        Operands{ramp(params, device), ramp(params, device), Tensor::zeros(params, device)});
                    return keep(o, [](Operands& t) { ops::sgd_update(t.a, t.b, t.y, 1e-6f, 0.9f, 5e-4f, true); });
+                 }});
+  // ResNet-34's 116 parameter tensors in one multi-tensor update: one launch on CUDA instead of 116.
+  out.push_back({"sgd_update_multi_tensor/resnet34", "sgd_update (multi-tensor)", "ResNet-34's parameter tensors", 0,
+                 f32_bytes({resnet34_param_count()}, 5), [=](Device device) {
+                   struct MultiOperands {
+                     std::vector<Tensor> param, grad, buf;
+                     std::vector<ops::SgdTensor> update;
+                   };
+                   auto o = std::make_shared<MultiOperands>();
+                   for (const Shape& s : resnet34_param_shapes()) {
+                     o->param.push_back(ramp(s, device));
+                     o->grad.push_back(ramp(s, device));
+                     o->buf.push_back(Tensor::zeros(s, device));
+                   }
+                   for (std::size_t i = 0; i < o->param.size(); ++i)
+                     o->update.push_back({&o->param[i], &o->grad[i], &o->buf[i], 1e-6f, 5e-4f});
+                   return keep(o, [](MultiOperands& t) { ops::sgd_update(t.update, 0.9f, true); });
                  }});
   // Reads param, grad and both moments; writes param and both moments.
   out.push_back({"adamw_update/11.7M", "adamw_update", "ResNet-18's parameters", 0, f32_bytes(params, 7),

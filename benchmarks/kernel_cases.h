@@ -2,7 +2,10 @@
 // device and batch: every distinct convolution (forward, backward data,
 // backward weights), the fastai head's linear layers, batch norm at every
 // stage, max pool, concat pool, residual add, ReLU, gradient accumulation,
-// dropout, the loss and one SGD step over ResNet-18's parameters. One list
+// dropout, the loss and one SGD step over ResNet-18's parameters (one tensor,
+// and ResNet-34's 110 tensors in one multi-tensor call), the fused BN+ReLU,
+// ReLU+BN backward and add+ReLU, and on CUDA the simple batch-norm kernels
+// beside the fast ones ("batchnorm_*_simple/"). One list
 // serves both gcnn_bench (Google Benchmark) and `gcnn bench kernels`.
 #pragma once
 
@@ -26,6 +29,8 @@ struct KernelCase {
   // Allocates the operands on the device and returns the function that runs
   // the op once (asynchronously on CUDA: the caller synchronizes).
   std::function<std::function<void()>(Device)> prepare;
+  // A CUDA-only variant (the simple kernels kept as the fast ones' yardstick): skipped on the CPU.
+  bool cuda_only = false;
 };
 
 // A distinct convolution of ResNet-18/34 at 128 px: x [N, c, hw, hw], w [k, c, rs, rs].

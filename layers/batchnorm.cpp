@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/ops/activation.h"
 #include "kernels/ops/batchnorm.h"
 #include "kernels/ops/elementwise.h"
 #include "layers/registry.h"
@@ -36,17 +37,23 @@ Tensor BatchNorm::forward(const Tensor& x, bool train) {
   GCNN_CHECK(x.ndim() == 2 || x.ndim() == 4, "batchnorm: input {} must be [N, C] or [N, C, H, W]", x.describe());
   Tensor y = Tensor::empty(x.shape(), x.device());
   if (!train) {
-    ops::batchnorm_forward_eval(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, eps_, y);
+    if (fused_relu)
+      ops::batchnorm_relu_forward_eval(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, eps_, y);
+    else ops::batchnorm_forward_eval(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, eps_, y);
     return y;
   }
   if (sync_ && sync_->world_size() > 1) return forward_synchronised(x);
   const Shape c{x.dim(1)};
   save_mean_ = Tensor::empty(c, x.device());
   save_invstd_ = Tensor::empty(c, x.device());
-  ops::batchnorm_forward_train(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, momentum_,
-                               eps_, y, save_mean_, save_invstd_);
+  if (fused_relu)
+    ops::batchnorm_relu_forward_train(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value,
+                                      momentum_, eps_, y, save_mean_, save_invstd_);
+  else ops::batchnorm_forward_train(x, gamma().value, beta().value, buffers()[0].value, buffers()[1].value, momentum_,
+                                    eps_, y, save_mean_, save_invstd_);
   buffers()[2].value.fill(static_cast<float>(++batches_));
   x_ = x;
+  y_ = fused_relu ? y : Tensor();
   return y;
 }
 
@@ -92,9 +99,12 @@ Tensor BatchNorm::forward_synchronised(const Tensor& x) {
   save_invstd_ = Tensor::from_vector(c, invstd, device);
   buffers()[0].value.copy_from(Tensor::from_vector(c, running_mean));
   buffers()[1].value.copy_from(Tensor::from_vector(c, running_var));
-  ops::batchnorm_forward_eval(x, gamma().value, beta().value, save_mean_, save_var_, eps_, y);
+  if (fused_relu)
+    ops::batchnorm_relu_forward_eval(x, gamma().value, beta().value, save_mean_, save_var_, eps_, y);
+  else ops::batchnorm_forward_eval(x, gamma().value, beta().value, save_mean_, save_var_, eps_, y);
   buffers()[2].value.fill(static_cast<float>(++batches_));
   x_ = x;
+  y_ = fused_relu ? y : Tensor();
   return y;
 }
 
@@ -105,12 +115,17 @@ Tensor BatchNorm::forward_synchronised(const Tensor& x) {
 // per-channel affine function of xhat
 //   gamma * invstd * ((dbeta_r / m - db / M) + xhat * (dgamma_r / m - dg / M)),
 // computed by the inference-mode op with the saved mean and variance.
-Tensor BatchNorm::backward_synchronised(const Tensor& dy) {
+Tensor BatchNorm::backward_synchronised(const Tensor& dy_out) {
   const std::int64_t C = x_.dim(1);
   const Shape c{C};
   const Device device = x_.device();
   const double count = static_cast<double>(x_.numel() / C);
   Tensor dx = Tensor::empty(x_.shape(), device);
+  Tensor dy = dy_out;
+  if (fused_relu) {  // through the fused ReLU first: dy where the output is positive
+    dy = Tensor::empty(dy_out.shape(), device);
+    ops::relu_backward(y_, dy_out, dy);
+  }
   ops::batchnorm_backward(x_, gamma().value, save_mean_, save_invstd_, dy, dx, gamma().grad, beta().grad);
   const std::vector<float> dgamma_r = gamma().grad.to_vector(), dbeta_r = beta().grad.to_vector(),
                            g = gamma().value.to_vector(), invstd = save_invstd_.to_vector();
@@ -134,6 +149,7 @@ Tensor BatchNorm::backward_synchronised(const Tensor& dy) {
                               save_mean_, save_var_, eps_, correction);
   ops::accumulate(dx, correction);
   x_ = Tensor();
+  y_ = Tensor();
   return dx;
 }
 
@@ -141,8 +157,11 @@ Tensor BatchNorm::backward(const Tensor& dy) {
   GCNN_CHECK(x_.defined(), "batchnorm: backward without a training forward");
   if (sync_ && sync_->world_size() > 1) return backward_synchronised(dy);
   Tensor dx = Tensor::empty(x_.shape(), x_.device());
-  ops::batchnorm_backward(x_, gamma().value, save_mean_, save_invstd_, dy, dx, gamma().grad, beta().grad);
+  if (fused_relu)
+    ops::relu_batchnorm_backward(x_, gamma().value, save_mean_, save_invstd_, y_, dy, dx, gamma().grad, beta().grad);
+  else ops::batchnorm_backward(x_, gamma().value, save_mean_, save_invstd_, dy, dx, gamma().grad, beta().grad);
   x_ = Tensor();
+  y_ = Tensor();
   return dx;
 }
 

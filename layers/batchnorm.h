@@ -27,6 +27,8 @@ class BatchNorm : public Layer {
   // Training forwards and backwards reduce over the ranks of comm (null, or
   // one rank: this rank's batch alone). comm must outlive the layer's use.
   void synchronise(Communicator* comm) { sync_ = comm; }
+  // The ReLU that follows, fused in (ops::batchnorm_relu_*): output max(0, bn(x)).
+  bool fused_relu = false;
 
  private:
   Tensor forward_synchronised(const Tensor& x);
@@ -35,7 +37,7 @@ class BatchNorm : public Layer {
   float momentum_, eps_;
   std::int64_t batches_ = 0;  // host mirror of num_batches_tracked
   Communicator* sync_ = nullptr;
-  Tensor x_, save_mean_, save_invstd_, save_var_;
+  Tensor x_, y_, save_mean_, save_invstd_, save_var_;  // y_: the output, kept when fused_relu
 };
 
 }  // namespace gcnn

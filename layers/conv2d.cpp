@@ -1,4 +1,4 @@
-// Conv2d layer over ops::conv2d_forward/backward.
+// Conv2d layer over ops::conv2d_forward/backward (conv2d_input_gradient alone when its weights are frozen).
 #include "layers/conv2d.h"
 
 #include "layers/init.h"
@@ -35,8 +35,13 @@ Tensor Conv2d::forward(const Tensor& x, bool train) {
 Tensor Conv2d::backward(const Tensor& dy) {
   GCNN_CHECK(x_.defined(), "conv2d: backward without a training forward");
   Tensor dx = needs_input_grad ? Tensor::empty(x_.shape(), x_.device()) : Tensor();
-  ops::conv2d_backward(x_, weight().value, dy, needs_input_grad ? &dx : nullptr, weight().grad,
-                       has_bias_ ? &parameters()[1].grad : nullptr, params_);
+  const bool frozen = weight().frozen && (!has_bias_ || parameters()[1].frozen);
+  if (frozen) {
+    if (needs_input_grad) ops::conv2d_input_gradient(weight().value, dy, dx, params_);
+  } else {
+    ops::conv2d_backward(x_, weight().value, dy, needs_input_grad ? &dx : nullptr, weight().grad,
+                         has_bias_ ? &parameters()[1].grad : nullptr, params_);
+  }
   x_ = Tensor();
   return dx;
 }

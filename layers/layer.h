@@ -23,6 +23,9 @@ struct Parameter {
   Tensor grad;       // same shape, written by backward
   bool decay = true; // weight decay applies (false for BN parameters and biases)
   bool norm = false; // belongs to a normalisation layer (kept trainable in a frozen body)
+  // In a frozen group: layers that can skip its gradient do (convolutions: no
+  // backward-filter), leaving grad as it was; the optimizer does not read it.
+  bool frozen = false;
 };
 
 struct Buffer {

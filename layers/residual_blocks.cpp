@@ -1,4 +1,5 @@
-// BasicBlock and Bottleneck with explicit forward/backward through both paths.
+// BasicBlock and Bottleneck with explicit forward/backward through both paths;
+// each BN followed by a ReLU runs fused with it, and so does the final add.
 #include "layers/residual_blocks.h"
 
 #include "kernels/ops/activation.h"
@@ -7,6 +8,14 @@
 #include "layers/registry.h"
 
 namespace gcnn {
+namespace {
+// A BN with the ReLU after it fused in (one pass each way instead of two).
+LayerPtr bn_relu(int channels) {
+  auto bn = std::make_unique<BatchNorm>(channels);
+  bn->fused_relu = true;
+  return bn;
+}
+}  // namespace
 
 void ResidualBlock::finish(int in_channels, int out_channels, int stride, int se_ratio) {
   last_bn_ = dynamic_cast<BatchNorm*>(main_.back().second.get());
@@ -30,8 +39,7 @@ Tensor ResidualBlock::forward(const Tensor& x, bool train) {
   for (std::size_t i = 0; i < main_.size(); ++i) h = main_[i].second->forward(h, train);
   Tensor shortcut = downsample_ ? downsample_->forward(x, train) : x;
   Tensor out = Tensor::empty(h.shape(), h.device());
-  ops::add(h, shortcut, out);
-  ops::relu_forward(out, out);
+  ops::add_relu(h, shortcut, out);
   out_ = train ? out : Tensor();
   return out;
 }
@@ -61,16 +69,14 @@ Tensor ResidualBlock::backward(const Tensor& dy) {
 
 std::vector<std::pair<std::string, Layer*>> ResidualBlock::children() {
   std::vector<std::pair<std::string, Layer*>> out;
-  for (auto& [name, layer] : main_)
-    if (!name.starts_with("relu")) out.emplace_back(name, layer.get());
+  for (auto& [name, layer] : main_) out.emplace_back(name, layer.get());
   if (downsample_) out.emplace_back("downsample", downsample_.get());
   return out;
 }
 
 BasicBlock::BasicBlock(int in_channels, int planes, int stride, int se_ratio) {
   main_.emplace_back("conv1", std::make_unique<Conv2d>(in_channels, planes, 3, stride, 1, false));
-  main_.emplace_back("bn1", std::make_unique<BatchNorm>(planes));
-  main_.emplace_back("relu1", std::make_unique<ReLU>());
+  main_.emplace_back("bn1", bn_relu(planes));
   main_.emplace_back("conv2", std::make_unique<Conv2d>(planes, planes, 3, 1, 1, false));
   main_.emplace_back("bn2", std::make_unique<BatchNorm>(planes));
   finish(in_channels, planes * kExpansion, stride, se_ratio);
@@ -78,11 +84,9 @@ BasicBlock::BasicBlock(int in_channels, int planes, int stride, int se_ratio) {
 
 Bottleneck::Bottleneck(int in_channels, int planes, int stride, int se_ratio) {
   main_.emplace_back("conv1", std::make_unique<Conv2d>(in_channels, planes, 1, 1, 0, false));
-  main_.emplace_back("bn1", std::make_unique<BatchNorm>(planes));
-  main_.emplace_back("relu1", std::make_unique<ReLU>());
+  main_.emplace_back("bn1", bn_relu(planes));
   main_.emplace_back("conv2", std::make_unique<Conv2d>(planes, planes, 3, stride, 1, false));
-  main_.emplace_back("bn2", std::make_unique<BatchNorm>(planes));
-  main_.emplace_back("relu2", std::make_unique<ReLU>());
+  main_.emplace_back("bn2", bn_relu(planes));
   main_.emplace_back("conv3", std::make_unique<Conv2d>(planes, planes * kExpansion, 1, 1, 0, false));
   main_.emplace_back("bn3", std::make_unique<BatchNorm>(planes * kExpansion));
   finish(in_channels, planes * kExpansion, stride, se_ratio);

@@ -1,4 +1,4 @@
-// SGD over parameter groups, calling ops::sgd_update per parameter.
+// SGD over parameter groups: every parameter in one multi-tensor ops::sgd_update.
 #include "optim/sgd.h"
 
 #include "kernels/error.h"
@@ -10,16 +10,18 @@ Sgd::Sgd(std::vector<ParamGroup> groups, SgdOptions options)
     : Optimizer(std::move(groups)), options_(options), momentum_(zero_buffers()) {}
 
 void Sgd::step(double lr, double momentum) {
+  std::vector<ops::SgdTensor> update;
   for (auto& g : groups_) {
     if (g.frozen) continue;
     for (auto& p : g.params) {
       Tensor& buf = momentum_.at(p.name);
       if (!(buf.device() == p.param->value.device())) buf = buf.to(p.param->value.device());
       const double decay = (p.param->decay || options_.decay_all) ? options_.weight_decay : 0.0;
-      ops::sgd_update(p.param->value, p.param->grad, buf, static_cast<float>(lr * g.lr_mult),
-                      static_cast<float>(momentum), static_cast<float>(decay), options_.nesterov);
+      update.push_back({&p.param->value, &p.param->grad, &buf, static_cast<float>(lr * g.lr_mult),
+                        static_cast<float>(decay)});
     }
   }
+  ops::sgd_update(update, static_cast<float>(momentum), options_.nesterov);
 }
 
 std::map<std::string, Tensor> Sgd::state() const {

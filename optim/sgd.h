@@ -1,6 +1,6 @@
 // SGD with momentum, Nesterov and weight decay (torch.optim.SGD, dampening 0)
 // over parameter groups (see optim/optimizer.h). The update itself is
-// ops::sgd_update (a fused kernel on CUDA). State: one momentum buffer per
+// ops::sgd_update (all parameters in one launch on CUDA). State: one momentum buffer per
 // parameter, saved as "momentum.<name>".
 #pragma once
 

@@ -296,6 +296,8 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
     const PhaseConfig& phase = config.phases[phase_index];
     optimizer->group("body").frozen = phase.freeze_body;
     optimizer->group("body_norm").frozen = phase.freeze_body && !phase.train_bn;
+    for (const char* name : {"body", "body_norm"})
+      for (auto& p : optimizer->group(name).params) p.param->frozen = optimizer->group(name).frozen;
     optimizer->group("body").lr_mult = phase.body_lr_mult;
     optimizer->group("body_norm").lr_mult = phase.body_lr_mult;
     const std::int64_t phase_steps = steps_per_epoch * phase.epochs;

@@ -1,6 +1,7 @@
 // Elementwise arithmetic on the CPU: OpenMP-parallel vectorised loops.
 #include "kernels/cpu/elementwise.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace gcnn::cpu {
@@ -11,6 +12,14 @@ void add(const Tensor& a, const Tensor& b, Tensor& y) {
   const std::int64_t n = a.numel();
 #pragma omp parallel for simd schedule(static) if (n > 32768)
   for (std::int64_t i = 0; i < n; ++i) out[i] = pa[i] + pb[i];
+}
+
+void add_relu(const Tensor& a, const Tensor& b, Tensor& y) {
+  const float *pa = a.data<float>(), *pb = b.data<float>();
+  float* out = y.data<float>();
+  const std::int64_t n = a.numel();
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+  for (std::int64_t i = 0; i < n; ++i) out[i] = std::max(pa[i] + pb[i], 0.0f);
 }
 
 void accumulate(Tensor& dst, const Tensor& src) {

@@ -63,9 +63,11 @@ namespace gcnn::cuda {
 
 // Per-device resources, created on first use and owned for the life of the
 // process: the stream every op runs on, and the cuDNN and cuBLAS handles bound
-// to it. Also makes the device current for the calling host thread.
+// to it, and the SM count grids are sized from. Also makes the device current
+// for the calling host thread.
 struct DeviceContext {
   int device = 0;
+  int multiprocessors = 1;
   cudaStream_t stream = nullptr;
   cudnnHandle_t cudnn = nullptr;
   cublasHandle_t cublas = nullptr;

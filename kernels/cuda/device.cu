@@ -14,6 +14,10 @@ namespace {
 // request of the same rounded size or up to twice smaller, so training steps
 // of a fixed shape stop calling cudaMalloc after the first one. On
 // out-of-memory the cache is emptied and the allocation tried once more.
+// Under emulation a tensor is placed at the END of its block, against the
+// guard page the emulated cudaMalloc puts there, so that an emulated kernel
+// reading or writing one element past a tensor faults (on a GPU: at the start,
+// 512-byte aligned).
 class CachingAllocator {
  public:
   explicit CachingAllocator(int device) : device_(device) {}
@@ -30,12 +34,12 @@ class CachingAllocator {
     auto it = cached_.lower_bound(size);
     if (it != cached_.end() && it->first <= 2 * size) {
       void* p = it->second;
-      live_[p] = it->first;
-      stats_.cached_bytes -= it->first;
-      stats_.allocated_bytes += it->first;
+      const std::size_t block_size = it->first;
+      stats_.cached_bytes -= block_size;
+      stats_.allocated_bytes += block_size;
       cached_.erase(it);
       update_peak();
-      return p;
+      return hand_out(p, block_size, bytes);
     }
     void* p = nullptr;
     cudaError_t status = cudaMalloc(&p, size);
@@ -48,19 +52,19 @@ class CachingAllocator {
                "cuda:{}: out of device memory allocating {} bytes ({} in use, peak {}): {}", device_, bytes,
                stats_.allocated_bytes, stats_.peak_allocated_bytes, cudaGetErrorString(status));
     ++stats_.device_allocations;
-    live_[p] = size;
     stats_.allocated_bytes += size;
     update_peak();
-    return p;
+    return hand_out(p, size, bytes);
   }
 
   void release(void* p) {
     std::lock_guard lock(mutex_);
     auto it = live_.find(p);
     if (it == live_.end()) return;  // not ours: nothing safe to do in a destructor path
-    stats_.allocated_bytes -= it->second;
-    stats_.cached_bytes += it->second;
-    cached_.emplace(it->second, p);
+    const LiveBlock b = it->second;
+    stats_.allocated_bytes -= b.size;
+    stats_.cached_bytes += b.size;
+    cached_.emplace(b.size, b.block);
     live_.erase(it);
   }
 
@@ -78,6 +82,18 @@ class CachingAllocator {
   }
 
  private:
+  // The pointer a request of `bytes` gets in `block` (see the class comment); called with mutex_ held.
+  void* hand_out(void* block, std::size_t size, std::size_t bytes) {
+#ifdef GCNN_CUDA_EMULATION
+    void* p = static_cast<char*>(block) + (size - bytes);
+    emu::set_used_extent(block, p, bytes);
+#else
+    (void)bytes;
+    void* p = block;
+#endif
+    live_[p] = {block, size};
+    return p;
+  }
   void update_peak() {
     if (stats_.allocated_bytes > stats_.peak_allocated_bytes) stats_.peak_allocated_bytes = stats_.allocated_bytes;
   }
@@ -90,7 +106,11 @@ class CachingAllocator {
   int device_;
   std::mutex mutex_;
   std::multimap<std::size_t, void*> cached_;
-  std::map<void*, std::size_t> live_;
+  struct LiveBlock {
+    void* block;
+    std::size_t size;
+  };
+  std::map<void*, LiveBlock> live_;  // pointer handed out -> its block
   AllocatorStats stats_;
 };
 
@@ -104,6 +124,9 @@ struct DeviceResources {
     GCNN_CUDNN_CHECK(cudnnSetStream(ctx.cudnn, ctx.stream));
     GCNN_CUBLAS_CHECK(cublasCreate(&ctx.cublas));
     GCNN_CUBLAS_CHECK(cublasSetStream(ctx.cublas, ctx.stream));
+    cudaDeviceProp prop;
+    GCNN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+    ctx.multiprocessors = prop.multiProcessorCount;
   }
   ~DeviceResources() {
     // Errors are ignored here: at process exit the runtime may already be gone.

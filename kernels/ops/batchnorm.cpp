@@ -1,4 +1,4 @@
-// Shape checks and device dispatch for batch normalisation.
+// Shape checks and device dispatch for batch normalisation and its fused ReLU variants.
 #include "kernels/ops/batchnorm.h"
 
 #include "kernels/cpu/batchnorm.h"
@@ -18,12 +18,9 @@ void check_params(const char* op, std::int64_t c, std::initializer_list<std::pai
   for (const auto& [name, t] : ts) check_shape(op, name, *t, {c});
 }
 
-}  // namespace
-
-void batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                             Tensor& running_var, float momentum, float eps, Tensor& y, Tensor& save_mean,
-                             Tensor& save_invstd) {
-  const char* op = "batchnorm_forward_train";
+void forward_train(const char* op, bool relu, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                   Tensor& running_mean, Tensor& running_var, float momentum, float eps, Tensor& y, Tensor& save_mean,
+                   Tensor& save_invstd) {
   const std::int64_t c = channels_of(op, x);
   check_params(op, c,
                {{"gamma", &gamma}, {"beta", &beta}, {"running_mean", &running_mean}, {"running_var", &running_var},
@@ -38,17 +35,16 @@ void batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor&
       op, {&x, &gamma, &beta, &running_mean, &running_var, &y, &save_mean, &save_invstd},
       [&] {
         cpu::batchnorm_forward_train(x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean,
-                                     save_invstd);
+                                     save_invstd, relu);
       },
       [&] {
         cuda::batchnorm_forward_train(x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean,
-                                      save_invstd);
+                                      save_invstd, relu);
       });
 }
 
-void batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                            const Tensor& running_var, float eps, Tensor& y) {
-  const char* op = "batchnorm_forward_eval";
+void forward_eval(const char* op, bool relu, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                  const Tensor& running_mean, const Tensor& running_var, float eps, Tensor& y) {
   const std::int64_t c = channels_of(op, x);
   check_params(op, c,
                {{"gamma", &gamma}, {"beta", &beta}, {"running_mean", &running_mean}, {"running_var", &running_var}});
@@ -56,23 +52,61 @@ void batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& 
   GCNN_CHECK(eps > 0.0f, "{}: eps {} must be > 0", op, eps);
   dispatch(
       op, {&x, &gamma, &beta, &running_mean, &running_var, &y},
-      [&] { cpu::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, eps, y); },
-      [&] { cuda::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, eps, y); });
+      [&] { cpu::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, eps, y, relu); },
+      [&] { cuda::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, eps, y, relu); });
 }
 
-void batchnorm_backward(const Tensor& x, const Tensor& gamma, const Tensor& save_mean, const Tensor& save_invstd,
-                        const Tensor& dy, Tensor& dx, Tensor& dgamma, Tensor& dbeta) {
-  const char* op = "batchnorm_backward";
+// relu_out non-null: the backward of relu(batchnorm(x)).
+void backward(const char* op, const Tensor* relu_out, const Tensor& x, const Tensor& gamma, const Tensor& save_mean,
+              const Tensor& save_invstd, const Tensor& dy, Tensor& dx, Tensor& dgamma, Tensor& dbeta) {
   const std::int64_t c = channels_of(op, x);
   check_params(op, c,
                {{"gamma", &gamma}, {"save_mean", &save_mean}, {"save_invstd", &save_invstd}, {"dgamma", &dgamma},
                 {"dbeta", &dbeta}});
   check_same_shape(op, x, dy);
   check_same_shape(op, x, dx);
+  if (relu_out) check_same_shape(op, x, *relu_out);
   dispatch(
-      op, {&x, &gamma, &save_mean, &save_invstd, &dy, &dx, &dgamma, &dbeta},
-      [&] { cpu::batchnorm_backward(x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta); },
-      [&] { cuda::batchnorm_backward(x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta); });
+      op, {&x, &gamma, &save_mean, &save_invstd, &dy, &dx, &dgamma, &dbeta, relu_out},
+      [&] { cpu::batchnorm_backward(x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta, relu_out); },
+      [&] { cuda::batchnorm_backward(x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta, relu_out); });
+}
+
+}  // namespace
+
+void batchnorm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                             Tensor& running_var, float momentum, float eps, Tensor& y, Tensor& save_mean,
+                             Tensor& save_invstd) {
+  forward_train("batchnorm_forward_train", false, x, gamma, beta, running_mean, running_var, momentum, eps, y,
+                save_mean, save_invstd);
+}
+
+void batchnorm_relu_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                                  Tensor& running_var, float momentum, float eps, Tensor& y, Tensor& save_mean,
+                                  Tensor& save_invstd) {
+  forward_train("batchnorm_relu_forward_train", true, x, gamma, beta, running_mean, running_var, momentum, eps, y,
+                save_mean, save_invstd);
+}
+
+void batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                            const Tensor& running_var, float eps, Tensor& y) {
+  forward_eval("batchnorm_forward_eval", false, x, gamma, beta, running_mean, running_var, eps, y);
+}
+
+void batchnorm_relu_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                 const Tensor& running_mean, const Tensor& running_var, float eps, Tensor& y) {
+  forward_eval("batchnorm_relu_forward_eval", true, x, gamma, beta, running_mean, running_var, eps, y);
+}
+
+void batchnorm_backward(const Tensor& x, const Tensor& gamma, const Tensor& save_mean, const Tensor& save_invstd,
+                        const Tensor& dy, Tensor& dx, Tensor& dgamma, Tensor& dbeta) {
+  backward("batchnorm_backward", nullptr, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
+}
+
+void relu_batchnorm_backward(const Tensor& x, const Tensor& gamma, const Tensor& save_mean,
+                             const Tensor& save_invstd, const Tensor& y, const Tensor& dy, Tensor& dx, Tensor& dgamma,
+                             Tensor& dbeta) {
+  backward("relu_batchnorm_backward", &y, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
 }
 
 }  // namespace gcnn::ops

@@ -28,4 +28,19 @@ void batchnorm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& 
 void batchnorm_backward(const Tensor& x, const Tensor& gamma, const Tensor& save_mean, const Tensor& save_invstd,
                         const Tensor& dy, Tensor& dx, Tensor& dgamma, Tensor& dbeta);
 
+// Batch norm followed by a ReLU in one pass over the data, the pair every
+// ResNet block runs: y = max(0, batchnorm(x)), with the same saved and running
+// statistics as batchnorm_forward_train / _eval.
+void batchnorm_relu_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                                  Tensor& running_var, float momentum, float eps, Tensor& y, Tensor& save_mean,
+                                  Tensor& save_invstd);
+void batchnorm_relu_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                 const Tensor& running_mean, const Tensor& running_var, float eps, Tensor& y);
+// The backward of batchnorm_relu_forward_train from its output y: dy is taken
+// where y > 0 (0 elsewhere, as relu_backward) and goes through
+// batchnorm_backward, without an intermediate tensor.
+void relu_batchnorm_backward(const Tensor& x, const Tensor& gamma, const Tensor& save_mean,
+                             const Tensor& save_invstd, const Tensor& y, const Tensor& dy, Tensor& dx, Tensor& dgamma,
+                             Tensor& dbeta);
+
 }  // namespace gcnn::ops

@@ -49,4 +49,16 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor*
            [&] { cuda::conv2d_backward(x, w, dy, dx, dw, db, p); });
 }
 
+void conv2d_input_gradient(const Tensor& w, const Tensor& dy, Tensor& dx, const Conv2dParams& p) {
+  const Shape out = conv2d_output_shape(dx.shape(), w.shape(), p);
+  check_shape("conv2d_input_gradient", "dy", dy, out);
+  if (dx.numel() == 0) return;
+  if (dy.numel() == 0) {
+    dx.zero();
+    return;
+  }
+  dispatch("conv2d_input_gradient", {&w, &dy, &dx}, [&] { cpu::conv2d_backward_data(w, dy, dx, p); },
+           [&] { cuda::conv2d_backward_data(w, dy, dx, p); });
+}
+
 }  // namespace gcnn::ops

@@ -26,4 +26,8 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
                      const Conv2dParams& p);
 
+// dx alone, for a convolution whose weights are frozen: no backward-filter
+// (the larger half of a backward's work in ResNet's early stages).
+void conv2d_input_gradient(const Tensor& w, const Tensor& dy, Tensor& dx, const Conv2dParams& p);
+
 }  // namespace gcnn::ops

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "kernels/reference/activation.h"
+
 namespace gcnn::reference {
 namespace {
 
@@ -87,6 +89,27 @@ void batchnorm_backward(const Tensor& x, const Tensor& gamma, const Tensor& save
     dgamma.data<float>()[ch] = static_cast<float>(sum_dy_xhat);
     dbeta.data<float>()[ch] = static_cast<float>(sum_dy);
   }
+}
+
+void batchnorm_relu_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                                  Tensor& running_var, float momentum, float eps, Tensor& y, Tensor& save_mean,
+                                  Tensor& save_invstd) {
+  batchnorm_forward_train(x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean, save_invstd);
+  relu_forward(y, y);
+}
+
+void batchnorm_relu_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                 const Tensor& running_mean, const Tensor& running_var, float eps, Tensor& y) {
+  batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, eps, y);
+  relu_forward(y, y);
+}
+
+void relu_batchnorm_backward(const Tensor& x, const Tensor& gamma, const Tensor& save_mean,
+                             const Tensor& save_invstd, const Tensor& y, const Tensor& dy, Tensor& dx, Tensor& dgamma,
+                             Tensor& dbeta) {
+  Tensor masked = Tensor::empty(dy.shape());
+  relu_backward(y, dy, masked);
+  batchnorm_backward(x, gamma, save_mean, save_invstd, masked, dx, dgamma, dbeta);
 }
 
 }  // namespace gcnn::reference

@@ -1,7 +1,11 @@
 // Model presets: torchvision state_dict names and parameter counts (computed
 // from torchvision's published totals), head naming, loading state dicts,
-// and YAML list models through the registry (with the example custom layer).
+// YAML list models through the registry (with the example custom layer), and
+// a frozen body that skips its convolutions' weight gradients.
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 
 #include "kernels/error.h"
 #include "layers/models.h"
@@ -95,6 +99,43 @@ TEST(Models, ZeroInitHeadStartsAtTheMeanAndStillLearns) {
       if (p.name == last + ".weight")
         for (float v : p.param->grad.to_vector()) g += std::abs(v);
     EXPECT_GT(g, 0.0) << kind;
+  }
+}
+
+TEST(Models, FrozenBodySkipsConvolutionWeightGradientsAndChangesNothingElse) {
+  // Two identical small ResNets; in one every body convolution is frozen and its
+  // weight grad poisoned with NaN: the backward must leave those grads alone
+  // (no backward-filter ran) and give bit-identical head, BN and input grads.
+  ResNetOptions o;
+  o.width = 4;
+  o.head.kind = "fastai";
+  auto reference_net = make_resnet(o, 5), frozen_net = make_resnet(o, 5);
+  int frozen_convs = 0;
+  for (auto& p : named_parameters(*frozen_net)) {
+    if (is_head_parameter(p.name) || p.param->norm) continue;
+    p.param->frozen = true;
+    p.param->grad.fill(std::numeric_limits<float>::quiet_NaN());
+    ++frozen_convs;
+  }
+  EXPECT_GE(frozen_convs, 20);  // the stem, 16 convolutions of the blocks and 3 projections
+  const Tensor x = test::random_tensor({2, 3, 32, 32}, 12), dy = test::random_tensor({2, 1}, 13);
+  for (Layer* net : {static_cast<Layer*>(reference_net.get()), static_cast<Layer*>(frozen_net.get())}) {
+    net->needs_input_grad = true;
+    net->forward(x, true);
+  }
+  const Tensor dx_reference = reference_net->backward(dy), dx_frozen = frozen_net->backward(dy);
+  EXPECT_EQ(dx_frozen.to_vector(), dx_reference.to_vector());
+  auto reference_params = named_parameters(*reference_net);
+  auto frozen_params = named_parameters(*frozen_net);
+  ASSERT_EQ(reference_params.size(), frozen_params.size());
+  for (std::size_t i = 0; i < frozen_params.size(); ++i) {
+    const auto& p = frozen_params[i];
+    const std::vector<float> g = p.param->grad.to_vector();
+    if (p.param->frozen) {
+      for (float v : g) ASSERT_TRUE(std::isnan(v)) << p.name << ": a frozen weight's gradient was computed";
+    } else {
+      EXPECT_EQ(g, reference_params[i].param->grad.to_vector()) << p.name;
+    }
   }
 }
 

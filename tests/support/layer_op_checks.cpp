@@ -75,6 +75,34 @@ void expect_batchnorm_matches_reference(Device device) {
     EXPECT_CLOSE(dx, ref_dx);
     EXPECT_CLOSE(dgamma, ref_dgamma);
     EXPECT_CLOSE(dbeta, ref_dbeta);
+
+    // The fused ReLU variants against the reference's composition.
+    Tensor ref_fused = Tensor::empty(shape), fused = poisoned(shape, device);
+    Tensor ref_frm = rm0.clone(), ref_frv = rv0.clone(), frm = rm0.to(device), frv = rv0.to(device);
+    Tensor fmean = poisoned({c}, device), finvstd = poisoned({c}, device);
+    reference::batchnorm_relu_forward_train(x, gamma, beta, ref_frm, ref_frv, momentum, eps, ref_fused, ref_mean,
+                                            ref_invstd);
+    ops::batchnorm_relu_forward_train(xd, gd, bd, frm, frv, momentum, eps, fused, fmean, finvstd);
+    EXPECT_CLOSE(fused, ref_fused);
+    EXPECT_CLOSE(fmean, ref_mean);
+    EXPECT_CLOSE(finvstd, ref_invstd);
+    EXPECT_CLOSE(frm, ref_frm);
+    EXPECT_CLOSE(frv, ref_frv);
+
+    Tensor ref_fused_eval = Tensor::empty(shape), fused_eval = poisoned(shape, device);
+    reference::batchnorm_relu_forward_eval(x, gamma, beta, rm0, rv0, eps, ref_fused_eval);
+    ops::batchnorm_relu_forward_eval(xd, gd, bd, rm0.to(device), rv0.to(device), eps, fused_eval);
+    EXPECT_CLOSE(fused_eval, ref_fused_eval);
+
+    reference::relu_batchnorm_backward(x, gamma, ref_mean, ref_invstd, ref_fused, dy, ref_dx, ref_dgamma, ref_dbeta);
+    dx = poisoned(shape, device);
+    dgamma = poisoned({c}, device);
+    dbeta = poisoned({c}, device);
+    ops::relu_batchnorm_backward(xd, gd, ref_mean.to(device), ref_invstd.to(device), ref_fused.to(device),
+                                 dy.to(device), dx, dgamma, dbeta);
+    EXPECT_CLOSE(dx, ref_dx);
+    EXPECT_CLOSE(dgamma, ref_dgamma);
+    EXPECT_CLOSE(dbeta, ref_dbeta);
   }
 }
 
@@ -168,6 +196,15 @@ void expect_elementwise_matches_reference(Device device) {
     Tensor aliased_b = b.to(device);
     ops::add(a.to(device), aliased_b, aliased_b);
     EXPECT_CLOSE(aliased_b, ref);
+
+    // add + ReLU: exactly the reference (one rounding, then a max), also written over a.
+    Tensor ref_relu = Tensor::empty(shape), relu_out = poisoned(shape, device);
+    reference::add_relu(a, b, ref_relu);
+    ops::add_relu(a.to(device), b.to(device), relu_out);
+    EXPECT_EQ(relu_out.to_vector(), ref_relu.to_vector());
+    Tensor relu_aliased = a.to(device);
+    ops::add_relu(relu_aliased, b.to(device), relu_aliased);
+    EXPECT_EQ(relu_aliased.to_vector(), ref_relu.to_vector());
 
     Tensor ref_acc = a.clone(), acc = a.to(device);
     reference::accumulate(ref_acc, b);

@@ -1,10 +1,11 @@
-// Device-generic checks of the layer ops (batch norm, pooling, elementwise,
-// dropout, losses, SGD) against the reference ops: the CPU tests, the emulated
+// Device-generic checks of the layer ops (batch norm and its fused ReLU
+// variants, pooling, elementwise with the fused add + ReLU, dropout, losses,
+// SGD) against the reference ops: the CPU tests, the emulated
 // CUDA tests and the real-GPU tests run the same cases on their device. Each
 // runs its family on awkward shapes (batch 1, 1x1 planes, odd channel counts,
 // sizes that are no multiple of any block size) with fresh random inputs and
 // NaN-poisoned outputs, and EXPECTs every output within kLayerOpTolerance
-// relative error of the reference (dropout masks: bit-identical).
+// relative error of the reference (dropout masks and add + ReLU: bit-identical).
 #pragma once
 
 #include "kernels/device.h"

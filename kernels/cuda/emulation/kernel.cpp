@@ -1,18 +1,22 @@
 // The fiber scheduler behind the CUDA emulation harness (see kernel.h).
 #include "kernels/cuda/emulation/kernel.h"
 
+#include <signal.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "kernels/cuda/emulation/runtime.h"
 #include "kernels/error.h"
 
 namespace gcnn::emu {
@@ -44,6 +48,7 @@ struct Scheduler {
   BlockState block;
   int current = -1;
   int active_threads = 0;
+  const char* kernel_name = nullptr;
   std::exception_ptr error;
 };
 
@@ -73,6 +78,53 @@ void fiber_entry() {
   }
   s.fibers[s.current].state = FiberState::Done;
   // Returning resumes uc_link, the scheduler.
+}
+
+// SIGSEGV in an emulated thread at a device block's guard page: an access past
+// the end of an allocation. Records the error (kernel, block, thread, byte
+// offset and float index) and abandons the thread by resuming the scheduler,
+// which rethrows the error after the block, as for any exception in a kernel.
+// The faulting access never happened. Any other fault goes to the previous
+// handler (or the default action) by returning with it restored.
+struct sigaction g_previous_segv;
+void on_segv(int signal, siginfo_t* info, void* context) {
+  Scheduler* s = tls_scheduler;
+  GuardHit hit{};
+  if (s == nullptr || s->current < 0 || !find_guard_hit(info->si_addr, &hit)) {
+    sigaction(SIGSEGV, &g_previous_segv, nullptr);
+    (void)signal;
+    (void)context;
+    return;  // the access runs again and faults under the previous handler
+  }
+#if defined(__x86_64__)
+  const bool write = (static_cast<ucontext_t*>(context)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+  const char* access = write ? "writes" : "reads";
+#else
+  const char* access = "accesses";
+#endif
+  Fiber& f = s->fibers[s->current];
+  const std::size_t index = (hit.used_bytes + hit.bytes_past_end) / sizeof(float);
+  if (!s->error) {
+    s->error = std::make_exception_ptr(Error(GCNN_FORMAT(
+        "CUDA emulation: kernel {} (block ({}, {}, {}), thread ({}, {}, {})) {} out of bounds: byte {} past the end "
+        "of a {}-byte device buffer: float index {} of a buffer of {}",
+        s->kernel_name, s->block.block_idx.x, s->block.block_idx.y, s->block.block_idx.z, f.thread.thread_idx.x,
+        f.thread.thread_idx.y, f.thread.thread_idx.z, access, hit.bytes_past_end, hit.used_bytes,
+        index, hit.used_bytes / sizeof(float))));
+  }
+  f.state = FiberState::Done;
+  setcontext(&s->scheduler_context);
+}
+
+void install_guard_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_sigaction = on_segv;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, &g_previous_segv);
+  });
 }
 
 // Releases warps whose live threads all wait at a warp barrier, else the whole
@@ -203,6 +255,7 @@ void run_grid(const char* kernel_name, dim3 grid, dim3 block, std::size_t dynami
              dynamic_shared_bytes, kMaxDynamicShared);
   GCNN_CHECK(tls_scheduler == nullptr, "CUDA emulation: kernel {} launched from device code", kernel_name);
   ++g_launches;
+  install_guard_handler();
 
   thread_local Scheduler s;  // fiber stacks are reused across launches
   tls_scheduler = &s;
@@ -210,6 +263,7 @@ void run_grid(const char* kernel_name, dim3 grid, dim3 block, std::size_t dynami
     ~Reset() { tls_scheduler = nullptr; }
   } reset;
   s.body = &body;
+  s.kernel_name = kernel_name;
   s.error = nullptr;
   s.active_threads = static_cast<int>(threads);
   if (s.fibers.size() < threads) s.fibers.resize(threads);

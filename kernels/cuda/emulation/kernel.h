@@ -10,9 +10,14 @@
 // that assumes block 0 runs first breaks). Dynamic shared memory is poisoned
 // with NaN bytes at each block start; a shuffle that reads a lane outside its
 // mask gets poison (NaN bits) too, and a lane calling a shuffle with a mask
-// that leaves it out is an error.
+// that leaves it out is an error. Global memory is bounds-checked at the end
+// of every tensor: the emulated cudaMalloc ends each block at a guard page and
+// the caching allocator places tensors at the end of their block, so an access
+// one element past a tensor faults, and the fault becomes an error naming the
+// kernel, the block and thread, and the float index (kernel.cpp). An access
+// before a tensor's start is not caught.
 //
-// Supported: threadIdx/blockIdx/blockDim/gridDim, dim3, __syncthreads,
+// Supported: threadIdx/blockIdx/blockDim/gridDim, dim3, float4, __syncthreads,
 // __syncwarp, static __shared__ (stale between blocks, as undefined on a GPU),
 // dynamic shared memory through GCNN_DYNAMIC_SHARED, __shfl_sync,
 // __shfl_down_sync, __shfl_up_sync, __shfl_xor_sync, atomicAdd/atomicMax/
@@ -34,6 +39,10 @@ struct uint3 {
 struct dim3 {
   unsigned x = 1, y = 1, z = 1;
   constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+// CUDA's 128-bit vector type: 16-byte aligned, as a load of one must be.
+struct alignas(16) float4 {
+  float x, y, z, w;
 };
 
 #include "kernels/cuda/emulation/control.h"

@@ -1,6 +1,9 @@
 // Host stand-ins for the CUDA runtime calls (see runtime.h).
 #include "kernels/cuda/emulation/runtime.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -18,8 +21,18 @@ struct CUevent_st {
 
 namespace gcnn::emu {
 namespace {
+// An emulated cudaMalloc block: its bytes end where an inaccessible guard page
+// of its own mapping begins; extent is the part a tensor uses (the caching
+// allocator places it at the block's end, see set_used_extent).
+struct Block {
+  std::size_t size;
+  char* mapping;
+  std::size_t mapping_bytes;
+  const char* used_start;
+  std::size_t used_bytes;
+};
 std::mutex g_mutex;
-std::map<const char*, std::size_t> g_blocks;  // device pointer -> size
+std::map<const char*, Block> g_blocks;  // device pointer -> block
 std::size_t g_bytes = 0;
 int g_device_count = 0;
 int g_current_device = 0;
@@ -43,7 +56,28 @@ bool is_device_pointer(const void* ptr) {
   auto it = g_blocks.upper_bound(p);
   if (it == g_blocks.begin()) return false;
   --it;
-  return p < it->first + it->second;
+  return p < it->first + it->second.size;
+}
+
+void set_used_extent(const void* block, const void* start, std::size_t bytes) {
+  std::lock_guard lock(g_mutex);
+  auto it = g_blocks.find(static_cast<const char*>(block));
+  if (it == g_blocks.end()) return;
+  it->second.used_start = static_cast<const char*>(start);
+  it->second.used_bytes = bytes;
+}
+
+bool find_guard_hit(const void* address, GuardHit* hit) {
+  std::lock_guard lock(g_mutex);
+  const auto a = static_cast<const char*>(address);
+  auto it = g_blocks.upper_bound(a);
+  if (it == g_blocks.begin()) return false;
+  --it;
+  const Block& b = it->second;
+  const char* guard = b.mapping + b.mapping_bytes - static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  if (a < guard || a >= b.mapping + b.mapping_bytes) return false;
+  *hit = {b.used_start, b.used_bytes, static_cast<std::size_t>(a - (b.used_start + b.used_bytes))};
+  return true;
 }
 }  // namespace gcnn::emu
 
@@ -126,13 +160,25 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
   return record(cudaErrorInvalidValue);
 }
 
+// The block ends at a page boundary followed by a PROT_NONE guard page, so an
+// emulated kernel's access past the end faults (kernel.cpp turns the fault
+// into an error naming the kernel). Blocks of a multiple of 256 bytes keep
+// cudaMalloc's 256-byte alignment.
 cudaError_t cudaMalloc(void** ptr, std::size_t bytes) {
   *ptr = nullptr;
   if (bytes == 0) return cudaSuccess;
-  void* p = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
-  if (!p) return record(cudaErrorMemoryAllocation);
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t data_bytes = (bytes + page - 1) / page * page, mapping_bytes = data_bytes + page;
+  void* mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping == MAP_FAILED) return record(cudaErrorMemoryAllocation);
+  auto* m = static_cast<char*>(mapping);
+  if (mprotect(m + data_bytes, page, PROT_NONE) != 0) {
+    munmap(mapping, mapping_bytes);
+    return record(cudaErrorMemoryAllocation);
+  }
+  char* p = m + data_bytes - bytes;
   std::lock_guard lock(g_mutex);
-  g_blocks[static_cast<const char*>(p)] = bytes;
+  g_blocks[p] = {bytes, m, mapping_bytes, p, bytes};
   g_bytes += bytes;
   *ptr = p;
   return cudaSuccess;
@@ -142,9 +188,9 @@ cudaError_t cudaFree(void* ptr) {
   std::lock_guard lock(g_mutex);
   auto it = g_blocks.find(static_cast<const char*>(ptr));
   if (it == g_blocks.end()) return record(cudaErrorInvalidValue);
-  g_bytes -= it->second;
+  g_bytes -= it->second.size;
+  munmap(it->second.mapping, it->second.mapping_bytes);
   g_blocks.erase(it);
-  std::free(ptr);
   return cudaSuccess;
 }
 
@@ -156,7 +202,7 @@ bool valid_device_range(const void* ptr, std::size_t bytes) {
   auto it = g_blocks.upper_bound(p);
   if (it == g_blocks.begin()) return false;
   --it;
-  return p >= it->first && p + bytes <= it->first + it->second;
+  return p >= it->first && p + bytes <= it->first + it->second.size;
 }
 }  // namespace
 

@@ -1,7 +1,9 @@
 // CUDA emulation harness, runtime side: host stand-ins, with the real names and
 // signatures, for the CUDA runtime calls the backend makes (device query,
 // malloc/free, memcpy/memset, streams, events, errors). Device memory is host
-// memory; kernels run synchronously at launch, so streams are already ordered.
+// memory, each block followed by a guard page (an emulated kernel's access past
+// the end of an allocation is an error naming the kernel and the index);
+// kernels run synchronously at launch, so streams are already ordered.
 #pragma once
 
 #include <cstddef>
@@ -79,3 +81,18 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
 cudaError_t cudaEventSynchronize(cudaEvent_t event);
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
 #define cudaStreamNonBlocking 0x01
+
+namespace gcnn::emu {
+// Bounds checks: the caching allocator (kernels/cuda/device.cu) tells the
+// runtime which part of a block a tensor uses; it places tensors at the end of
+// their block, right before the guard page.
+void set_used_extent(const void* block, const void* start, std::size_t bytes);
+// Where a faulting address lies when it is in a block's guard page: the used
+// extent of that block and how many bytes past its end the address is.
+struct GuardHit {
+  const char* used_start;
+  std::size_t used_bytes;
+  std::size_t bytes_past_end;
+};
+bool find_guard_hit(const void* address, GuardHit* hit);
+}  // namespace gcnn::emu
