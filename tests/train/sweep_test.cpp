@@ -1,8 +1,9 @@
-// gcnn sweep on a tiny synthetic experiment at 16 and 2 px: one run per size
+// gcnn sweep on a tiny synthetic experiment: one run per size (16 and 2 px)
 // with data.degrade set, sweep.csv holding each run's last-epoch metrics,
 // sweep.png of the stated size, training statistics of degraded images,
-// predict degrading (with TTA) as training did, resume keeping finished sizes,
-// and bad sizes or degrade values refused naming the option.
+// predict degrading (with TTA) as training did, resume keeping finished sizes;
+// a 2-fold cross-validation per size giving mean and std; bad sizes or degrade
+// values refused naming the option.
 #include "train/sweep.h"
 
 #include <gtest/gtest.h>
@@ -159,6 +160,41 @@ TEST(ResolutionSweep, OneRunPerSizeThenTableAndFigure) {
   for (std::size_t i = 0; i < 2; ++i) {
     EXPECT_TRUE(again.points[i].kept);
     EXPECT_EQ(again.points[i].values, r.points[i].values);
+  }
+  fs::remove_all(dir);
+}
+
+// With folds: a 2-fold cross-validation per size; sweep.csv holds the folds'
+// mean and sample std (|a - b| / sqrt 2 for two folds) of each metric.
+TEST(ResolutionSweep, FoldsGiveMeanAndStd) {
+  const fs::path dir = fresh_dir("folds");
+  const std::vector<std::string> sets{"runs_dir=" + (dir / "runs").string()};
+  SweepOptions o;
+  o.sizes = {16, 4};
+  o.folds = 2;
+  o.progress = false;
+  o.plot = false;
+  const SweepResult r = resolution_sweep(dir / "tiny.yaml", sets, o);
+  const fs::path sweep_dir = dir / "runs" / "tinysweep";
+  const CsvTable table = read_csv(sweep_dir / "sweep.csv");
+  ASSERT_EQ(table.header, (std::vector<std::string>{"pixels", "val_rmse", "val_rmse_std", "val_nmad", "val_nmad_std"}));
+  ASSERT_EQ(table.rows.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::string px = "px" + std::to_string(o.sizes[i]);
+    EXPECT_TRUE(fs::exists(sweep_dir / (px + "-cv.json")));
+    for (std::size_t m = 0; m < 2; ++m) {
+      double a = 0, b = 0;
+      for (int fold = 0; fold < 2; ++fold) {
+        const fs::path run = sweep_dir / (px + "-fold" + std::to_string(fold));
+        EXPECT_EQ(load_config(run / "config.yaml").data.degrade, o.sizes[i]);
+        const CsvTable metrics = read_csv(run / "metrics.csv");
+        const double v = std::stod(
+            metrics.rows.back().fields[static_cast<std::size_t>(metrics.require_column(r.metrics[m]))]);
+        (fold == 0 ? a : b) = v;
+      }
+      EXPECT_NEAR(std::stod(table.rows[i].fields[1 + 2 * m]), (a + b) / 2, 1e-5);
+      EXPECT_NEAR(std::stod(table.rows[i].fields[2 + 2 * m]), std::abs(a - b) / std::sqrt(2.0), 1e-5);
+    }
   }
   fs::remove_all(dir);
 }
