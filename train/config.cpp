@@ -133,6 +133,11 @@ void parse_data(Options o, DataConfig& d, const fs::path& base, YAML::Node resol
   }
   d.image_size = o.get<int>("image_size", d.image_size);
   if (d.image_size < 8 || d.image_size > 1024) o.fail("image_size", "must be in [8, 1024]");
+  d.degrade = o.get<int>("degrade", 0);
+  if (d.degrade < 0 || d.degrade > d.image_size)
+    o.fail("degrade", fmt::format("must be in [0, {}] (0: off; at most data.image_size)", d.image_size));
+  const std::string upsample = o.choice("degrade_upsample", {"nearest", "bilinear"}, "nearest");
+  d.degrade_upsample = upsample == "bilinear" ? Upsample::bilinear : Upsample::nearest;
   d.val_fraction = o.get<double>("val_fraction", d.val_fraction);
   if (!(d.val_fraction > 0 && d.val_fraction < 1)) o.fail("val_fraction", "must be in (0, 1)");
   d.split_seed = static_cast<std::uint64_t>(o.get<std::int64_t>("split_seed", 0));

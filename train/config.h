@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "data/image.h"
 #include "layers/models.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
@@ -33,6 +34,11 @@ struct DataConfig {
   std::string id_column = "objID";
   std::vector<std::string> targets{"oh_p50"};
   int image_size = 128;              // network input side
+  // The resolution study: every image (training, validation, predict) is
+  // area-averaged to degrade x degrade px and grown back to image_size with
+  // degrade_upsample, once, when the uint8 cache is built (0: off).
+  int degrade = 0;
+  Upsample degrade_upsample = Upsample::nearest;
   double val_fraction = 0.2;
   std::uint64_t split_seed = 0;
   int folds = 0;                     // k-fold cross-validation: k folds (0: a random val_fraction)

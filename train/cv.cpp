@@ -18,7 +18,8 @@ namespace {
 
 constexpr int kMaxFolds = 100;
 
-// The val_* columns of the last row of a run's metrics.csv.
+}  // namespace
+
 void read_final_metrics(const fs::path& run_dir, std::vector<std::string>& names, std::vector<double>& values) {
   const fs::path path = run_dir / "metrics.csv";
   const CsvTable table = read_csv(path);
@@ -36,8 +37,6 @@ void read_final_metrics(const fs::path& run_dir, std::vector<std::string>& names
   }
   GCNN_INPUT_CHECK(!names.empty(), "{}: no val_* column", path.string());
 }
-
-}  // namespace
 
 CvResult cross_validate(const fs::path& config_file, const std::vector<std::string>& overrides,
                         const CvOptions& options) {

@@ -33,6 +33,11 @@ struct CvResult {
   std::filesystem::path json;        // <runs_dir>/<name>-cv.json
 };
 
+// The val_* columns of the last row of a run's metrics.csv (names and values);
+// an InputError naming the file when it has no finished epoch.
+void read_final_metrics(const std::filesystem::path& run_dir, std::vector<std::string>& names,
+                        std::vector<double>& values);
+
 // Trains every fold of the experiment in config_file (with --set overrides)
 // and writes the summary JSON atomically.
 CvResult cross_validate(const std::filesystem::path& config_file, const std::vector<std::string>& overrides,

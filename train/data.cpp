@@ -53,6 +53,8 @@ ExperimentData::ExperimentData(const ExperimentConfig& config, const fs::path& r
   options.id_column = d.id_column;
   options.target_columns = d.targets;
   options.images.size = d.image_size;
+  options.images.resolution = d.degrade;
+  options.images.upsample = d.degrade_upsample;
   dataset_ = load_dataset(catalog_path, images_dir, options);
   if (rank == 0)
     for (const auto& problem : dataset_.problems) fmt::print("skipped: {}\n", problem);

@@ -62,7 +62,8 @@ Member load_member(const fs::path& checkpoint, Device device) {
   YAML::Node minimal = YAML::Clone(stored);
   minimal["data"] = YAML::Node(YAML::NodeType::Map);
   minimal["data"]["synthetic"]["n"] = 100;
-  for (const char* key : {"id_column", "image_size", "batch_size", "normalize_targets"})
+  for (const char* key :
+       {"id_column", "image_size", "degrade", "degrade_upsample", "batch_size", "normalize_targets"})
     if (data[key]) minimal["data"][key] = data[key];
   minimal["data"]["targets"] = YAML::Node(YAML::NodeType::Sequence);
   for (const auto& t : m.norm.target_names) minimal["data"]["targets"].push_back(t);
@@ -99,8 +100,9 @@ std::vector<std::string> image_ids_in(const fs::path& dir) {
   return {ids.begin(), ids.end()};
 }
 
+// data: the members' image size and degradation (the resolution study).
 Inputs load_inputs(const PredictOptions& o, const std::string& id_column, const std::vector<std::string>& targets,
-                   int size) {
+                   const DataConfig& data) {
   Inputs in;
   Catalog catalog;
   CsvTable table;
@@ -113,7 +115,9 @@ Inputs load_inputs(const PredictOptions& o, const std::string& id_column, const 
     catalog = catalog_from_table(table, id_column, {}, CatalogOptions{.skip_bad_rows = true});
   }
   ImageLoadOptions image_options;
-  image_options.size = size;
+  image_options.size = data.image_size;
+  image_options.resolution = data.degrade;
+  image_options.upsample = data.degrade_upsample;
   image_options.on_bad_image = BadImagePolicy::skip;
   LoadedImages loaded = load_images(o.images, catalog.ids, image_options);
   in.dataset.problems = catalog.skipped;
@@ -235,11 +239,15 @@ PredictResult predict(const PredictOptions& o) {
     GCNN_INPUT_CHECK(m.config.data.image_size == first.config.data.image_size,
                      "ensemble members disagree on the image size: {} takes {} px, {} takes {} px",
                      first.file.string(), first.config.data.image_size, m.file.string(), m.config.data.image_size);
+    GCNN_INPUT_CHECK(m.config.data.degrade == first.config.data.degrade &&
+                         m.config.data.degrade_upsample == first.config.data.degrade_upsample,
+                     "ensemble members disagree on data.degrade (the resolution study): {} sees {} px, {} sees {} px",
+                     first.file.string(), first.config.data.degrade, m.file.string(), m.config.data.degrade);
   }
   const Member& first = members.front();
   const std::vector<std::string>& targets = first.norm.target_names;
   const std::size_t T = targets.size();
-  const Inputs in = load_inputs(o, first.config.data.id_column, targets, first.config.data.image_size);
+  const Inputs in = load_inputs(o, first.config.data.id_column, targets, first.config.data);
   const std::size_t rows = in.dataset.size();
 
   Accumulator acc(rows, T);

@@ -6,8 +6,10 @@
 
 From a run folder: training_curves.png (metrics.csv: train loss and validation
 RMSE/NMAD per epoch, learning rate and momentum at the end of each epoch),
-lr_find.png when lr_find.csv exists (smoothed loss, the suggestion marked), and
-the prediction figures when predictions.csv exists. From a predictions CSV, per
+lr_find.png when lr_find.csv exists (smoothed loss, the suggestion marked),
+sweep.png when sweep.csv exists (a `gcnn sweep` folder: validation RMSE and
+NMAD against pixels per side on a log axis, fold std as error bars, the paper's
+test values beside), and the prediction figures when predictions.csv exists. From a predictions CSV, per
 target with true values: pred_vs_true_<target>.png (2-D histogram with a log
 colour scale, the 1:1 line, mean +- std of the prediction per bin of the true
 value, marginal histograms) and residuals_<target>.png. Figures are RGB PNGs of
@@ -38,7 +40,12 @@ SIZES = {  # inches at DPI: the PNGs' pixel sizes are 100x these
     "residuals": (7, 4.5),
     "training_curves": (10, 7),
     "lr_find": (7, 4.5),
+    "sweep": (11, 4.5),
 }
+# Wu & Boada 2019, test set of 20,466 SDSS galaxies, 128 px cutouts degraded to
+# N px and grown back: pixels -> (RMSE, NMAD) of 12+log(O/H).
+PAPER_SWEEP = {128: (0.0851, 0.0668), 64: (0.0893, 0.0703), 32: (0.0928, 0.0715), 16: (0.1053, 0.0815),
+               8: (0.1125, 0.0870), 4: (0.1290, 0.1022), 2: (0.1587, 0.1198), 1: (0.1610, 0.1251)}
 NMAD_SCALE = 1.4826
 BINS = 10
 
@@ -245,6 +252,39 @@ def plot_lr_find(run, out):
     save(fig, os.path.join(out, "lr_find.png"))
 
 
+def plot_sweep(run, out):
+    path = os.path.join(run, "sweep.csv")
+    header, rows = read_table(path)
+    if not rows:
+        fail(f"{path}: no size in the sweep")
+    pixels = column(path, header, rows, "pixels")
+    if (pixels < 1).any():
+        fail(f"{path}: column 'pixels' must be at least 1")
+    order = np.argsort(pixels)
+    fig, axes = plt.subplots(1, 2, figsize=SIZES["sweep"], dpi=DPI)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.88, wspace=0.22)
+    fig.suptitle(f"{os.path.basename(os.path.normpath(run))}: accuracy against image resolution")
+    paper = sorted(PAPER_SWEEP)
+    for ax, metric, label, paper_index in ((axes[0], "val_rmse", "RMSE", 0), (axes[1], "val_nmad", "NMAD", 1)):
+        values = column(path, header, rows, metric)[order]
+        std_name = metric + "_std"
+        std = column(path, header, rows, std_name)[order] if std_name in header else None
+        ax.errorbar(pixels[order], values, yerr=std, fmt="o-", color="steelblue", ms=5, capsize=3, lw=1.5,
+                    label="this sweep (validation" + (", mean ± std over folds)" if std is not None else ")"))
+        ax.plot(paper, [PAPER_SWEEP[p][paper_index] for p in paper], "s--", color="gray", ms=4, lw=1,
+                label="Wu & Boada 2019 (test, 128 px base)")
+        ax.set_xscale("log", base=2)
+        ticks = sorted(set(paper) | set(int(p) for p in pixels))
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("image resolution (pixels per side)")
+        ax.set_ylabel(f"{label} (first target)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9)
+    save(fig, os.path.join(out, "sweep.png"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
@@ -262,9 +302,10 @@ def main():
         fail(f"{args.run}: no such run folder")
     out = args.out or args.run
     os.makedirs(out, exist_ok=True)
-    present = [f for f in ("metrics.csv", "lr_find.csv", "predictions.csv") if os.path.exists(os.path.join(args.run, f))]
+    present = [f for f in ("metrics.csv", "lr_find.csv", "predictions.csv", "sweep.csv")
+               if os.path.exists(os.path.join(args.run, f))]
     if not present or (args.only == "curves" and "metrics.csv" not in present):
-        fail(f"{args.run}: nothing to plot (no metrics.csv, lr_find.csv or predictions.csv)")
+        fail(f"{args.run}: nothing to plot (no metrics.csv, lr_find.csv, predictions.csv or sweep.csv)")
     if "metrics.csv" in present:
         plot_training_curves(args.run, out)
     if args.only == "curves":
@@ -273,6 +314,8 @@ def main():
         plot_lr_find(args.run, out)
     if "predictions.csv" in present:
         plot_predictions(os.path.join(args.run, "predictions.csv"), out)
+    if "sweep.csv" in present:
+        plot_sweep(args.run, out)
 
 
 if __name__ == "__main__":

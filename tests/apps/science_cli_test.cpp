@@ -1,6 +1,6 @@
 // The science commands as a user runs them: evaluate writes its JSON and
 // names the file and line of a bad value; predict, plot and cv refuse bad
-// options with a message naming the option and a non-zero exit; train draws
+// options (sweep: bad sizes) with a message naming the option and a non-zero exit; train draws
 // its training curves, and a missing figure script only warns.
 #include <gtest/gtest.h>
 
@@ -69,6 +69,24 @@ TEST(ScienceCli, PredictPlotAndCvRefuseBadOptions) {
                     "--checkpoint " + (dir / "none").string() + ": no such checkpoint file");
   expect_user_error("plot", "plot: give a RUN_DIR or --predictions P.csv");
   expect_user_error("cv --config " + (dir / "x.yaml").string() + " --folds 1", "--folds 1: must be in [2, 100]");
+  fs::remove_all(dir);
+}
+
+TEST(ScienceCli, SweepRefusesBadSizes) {
+  const fs::path dir = fresh_dir("sweep");
+  {
+    std::ofstream(dir / "tiny.yaml") << "name: tiny\ndevice: cpu\nruns_dir: " << dir.string()
+                                     << "\ndata: {synthetic: {n: 24, size: 16}, image_size: 16, batch_size: 8}\n"
+                                        "model: {preset: plain_cnn, channels: [4], head: {kind: linear}}\n"
+                                        "phases: [{epochs: 1, lr: 0.01}]\n";
+  }
+  const std::string config = "sweep --config " + (dir / "tiny.yaml").string();
+  expect_user_error(config + " --sizes 16,0", "--sizes: 0 px is not in [1, 16] (data.image_size is 16)");
+  expect_user_error(config + " --sizes 16,32", "--sizes: 32 px is not in [1, 16] (data.image_size is 16)");
+  expect_user_error(config + " --sizes 16,eight", "--sizes '16,eight': 'eight' is not a whole number of pixels");
+  expect_user_error(config + " --folds 1", "--folds 1: must be 0 (one run per size) or at least 2");
+  expect_user_error(config + " --set data.degrade=20", "--set data.degrade must be in [0, 16]");
+  EXPECT_FALSE(fs::exists(dir / "tiny")) << "nothing ran";
   fs::remove_all(dir);
 }
 

@@ -271,6 +271,88 @@ TEST(Resize, ResolutionStudyDownsamplesThenUpsamplesBack) {
   }
 }
 
+// The degradation of data.degrade with bilinear growth back: 4x4 blocks
+// average to 0, 40, 80, 120; growing 2 -> 4 px samples at source x = -0.25
+// (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1), so weights 0, 1/4, 3/4, 1.
+TEST(Degrade, FourToTwoAndBackBilinear) {
+  Image img = gray(4, 4, {0, 0, 30, 50,  //
+                          0, 0, 40, 40,  //
+                          80, 80, 120, 110,  //
+                          70, 90, 130, 120});
+  EXPECT_EQ(channel0(prepare_image(img, 4, 2, Upsample::none)), (std::vector<int>{0, 40, 80, 120}));
+  EXPECT_EQ(channel0(prepare_image(img, 4, 2, Upsample::bilinear)),
+            (std::vector<int>{0, 10, 30, 40,  //
+                              20, 30, 50, 60,  //
+                              60, 70, 90, 100,  //
+                              80, 90, 110, 120}));
+}
+
+// 3 px degraded to 2 (fractional coverage: weights 2/3, 1/3 | 1/3, 2/3) gives
+// 40, 80, 160, 200; back to 3 px nearest replicates source rows/columns
+// 0, 0, 1, bilinear samples at -1/6 (clamped to 0), 1/2, 7/6 (clamped to 1).
+TEST(Degrade, NonDividingSize) {
+  Image img = gray(3, 3, {0, 30, 60, 90, 120, 150, 180, 210, 240});
+  EXPECT_EQ(channel0(prepare_image(img, 3, 2, Upsample::nearest)),
+            (std::vector<int>{40, 40, 80, 40, 40, 80, 160, 160, 200}));
+  EXPECT_EQ(channel0(prepare_image(img, 3, 2, Upsample::bilinear)),
+            (std::vector<int>{40, 60, 80, 100, 120, 140, 160, 180, 200}));
+}
+
+TEST(Degrade, ConstantImageStaysConstant) {
+  Image img(12, 12);
+  for (std::size_t i = 0; i < img.pixels.size(); i += 3) {
+    img.pixels[i] = 17;
+    img.pixels[i + 1] = 130;
+    img.pixels[i + 2] = 255;
+  }
+  for (int n : {12, 7, 6, 5, 4, 3, 2, 1})
+    for (Upsample up : {Upsample::nearest, Upsample::bilinear}) {
+      const Image out = prepare_image(img, 12, n, up);
+      ASSERT_EQ(out.width, 12);
+      EXPECT_EQ(out.pixels, img.pixels) << n << " px";
+    }
+}
+
+// 1 px: every pixel is the image's mean, channel by channel.
+TEST(Degrade, OnePixelIsThePerChannelMean) {
+  Image img(4, 4);
+  for (int i = 0; i < 16; ++i) {
+    img.pixels[i * 3] = static_cast<std::uint8_t>(10 * i);                       // sum 1200
+    img.pixels[i * 3 + 1] = static_cast<std::uint8_t>(i < 8 ? 255 : i == 15);  // sum 2041
+    img.pixels[i * 3 + 2] = 9;
+  }
+  for (Upsample up : {Upsample::nearest, Upsample::bilinear}) {
+    const Image one = prepare_image(img, 4, 1, up);
+    ASSERT_EQ(one.width, 4);
+    for (std::size_t i = 0; i < one.pixels.size(); i += 3) {
+      EXPECT_EQ(one.pixels[i], 75);       // 1200 / 16
+      EXPECT_EQ(one.pixels[i + 1], 128);  // 2041 / 16 = 127.56
+      EXPECT_EQ(one.pixels[i + 2], 9);
+    }
+  }
+}
+
+// load_images degrades each image once, into the uint8 cache.
+TEST(Degrade, AppliedWhenTheCacheIsBuilt) {
+  const fs::path dir = fs::temp_directory_path() / "gcnn_image_test_degrade_cache";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const Image img = gray(4, 4, {0, 0, 30, 50, 0, 0, 40, 40, 80, 80, 120, 110, 70, 90, 130, 120});
+  write_bytes(dir / "a.png", encode_png(img));
+  ImageLoadOptions options;
+  options.size = 4;
+  options.resolution = 2;
+  options.upsample = Upsample::nearest;
+  const LoadedImages loaded = load_images(dir, {"a"}, options);
+  ASSERT_TRUE(loaded.images.is_cached());
+  ASSERT_EQ(loaded.images.stored_size(), 4);
+  const std::uint8_t* px = loaded.images.cached(0);
+  std::vector<int> got;
+  for (int i = 0; i < 16; ++i) got.push_back(px[i * 3]);
+  EXPECT_EQ(got, (std::vector<int>{0, 0, 40, 40, 0, 0, 40, 40, 80, 80, 120, 120, 80, 80, 120, 120}));
+  fs::remove_all(dir);
+}
+
 TEST(ImageGrid, TilesWithGaps) {
   Image a = gray(2, 2, {1, 1, 1, 1}), b = gray(2, 2, {9, 9, 9, 9});
   Image grid = image_grid({a, b, a}, 2, 1);

@@ -32,12 +32,12 @@ std::string describe(const ExperimentConfig& c) {
   std::string s = fmt::format("name={} seed={} device={} runs_dir={} log_every={} loss={} huber_delta={:a}\n", c.name,
                               c.seed, c.device, c.runs_dir.string(), c.log_every, c.loss, c.huber_delta);
   s += fmt::format("data: synthetic={} n={} size={} seed={} catalog={} images={} id={} targets={} image_size={} "
-                   "val={:a} split_seed={} folds={} fold={} batch={} workers={} dihedral={} zoom={:a} rotate={:a} "
-                   "normalize={}\n",
+                   "degrade={}/{} val={:a} split_seed={} folds={} fold={} batch={} workers={} dihedral={} zoom={:a} "
+                   "rotate={:a} normalize={}\n",
                    d.synthetic.enabled, d.synthetic.n, d.synthetic.size, d.synthetic.seed, d.catalog.string(),
-                   d.images.string(), d.id_column, fmt::join(d.targets, "|"), d.image_size, d.val_fraction,
-                   d.split_seed, d.folds, d.fold, d.batch_size, d.workers, d.dihedral, d.zoom, d.rotate,
-                   d.normalize_targets);
+                   d.images.string(), d.id_column, fmt::join(d.targets, "|"), d.image_size, d.degrade,
+                   static_cast<int>(d.degrade_upsample), d.val_fraction, d.split_seed, d.folds, d.fold, d.batch_size,
+                   d.workers, d.dihedral, d.zoom, d.rotate, d.normalize_targets);
   const auto& m = c.model;
   const auto head = [](const HeadOptions& h) {
     return fmt::format("{}/{}/{:a}/{:a}/{}", h.kind, h.hidden, h.dropout1, h.dropout2, h.zero_init);
@@ -72,6 +72,7 @@ void check_ranges(const ExperimentConfig& c) {
                  p.epochs, p.schedule.lr);
   FUZZ_REQUIRE(d.image_size >= 8 && d.image_size <= 1024 && d.batch_size >= 2, "image_size {}, batch_size {}",
                d.image_size, d.batch_size);
+  FUZZ_REQUIRE(d.degrade >= 0 && d.degrade <= d.image_size, "degrade {} at image_size {}", d.degrade, d.image_size);
   FUZZ_REQUIRE(d.val_fraction > 0 && d.val_fraction < 1 && d.zoom >= 1 && d.zoom <= 2 && d.workers >= 0,
                "val_fraction {}, zoom {}, workers {}", d.val_fraction, d.zoom, d.workers);
   FUZZ_REQUIRE(!d.targets.empty() && c.huber_delta > 0 && std::isfinite(c.huber_delta), "{} targets, huber_delta {}",

@@ -109,6 +109,29 @@ TEST_F(PlotTest, AMalformedCsvNamesFileAndLine) {
   EXPECT_FALSE(fs::exists(run / "training_curves.png"));
 }
 
+TEST_F(PlotTest, SweepFolderDrawsResolutionFigure) {
+  const fs::path run = fresh_dir("sweep");
+  write(run / "sweep.csv",
+        "pixels,val_rmse,val_rmse_std,val_nmad,val_nmad_std\n64,0.09,0.01,0.07,0.005\n8,0.12,0.02,0.09,0.01\n"
+        "1,0.16,0.01,0.12,0.01\n");
+  const auto files = plot_run(run, {});
+  ASSERT_EQ(files, (std::vector<fs::path>{run / "sweep.png"}));
+  const Image image = read_image(files[0]);
+  EXPECT_EQ(image.width, 1100);
+  EXPECT_EQ(image.height, 450);
+  int non_white = 0;
+  for (std::uint8_t p : image.pixels) non_white += p < 250;
+  EXPECT_GT(non_white, 1000) << "sweep.png looks blank";
+  write(run / "sweep.csv", "pixels,val_rmse,val_nmad\n64,0.09,0.07\n8,inf,0.09\n");
+  try {
+    plot_run(run, {});
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("sweep.csv:3: column 'val_rmse': 'inf' is not finite"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(PlotScript, AMissingScriptIsNamed) {
   ::setenv("GCNN_PLOT_SCRIPT", "/nonexistent/gcnn_plot.py", 1);
   const std::string why = plotting_unavailable_reason();
