@@ -90,10 +90,13 @@ YAML::Node Options::raw(const std::string& key) {
 
 void Options::finish() const {
   for (const auto& entry : node_) {
-    const std::string key = entry.first.as<std::string>();
+    const auto mark = entry.first.Mark();
+    if (!entry.first.IsScalar())
+      throw InputError(fmt::format("{}:{}: a key in '{}' is a YAML list or map ('? ...' syntax); keys are plain names",
+                                   file_, mark.line + 1, path_.empty() ? "the top level" : path_));
+    const std::string key = entry.first.Scalar();
     if (used_.count(key)) continue;
     std::vector<std::string> known(used_.begin(), used_.end());
-    const auto mark = entry.first.Mark();
     const std::string full = key_path(key);
     if (const std::string k = override_of(key); !k.empty())
       throw InputError(fmt::format("--set {}: unknown key '{}' (known here: {})", k, full, fmt::join(known, ", ")));

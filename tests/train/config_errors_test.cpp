@@ -57,6 +57,13 @@ TEST(ConfigErrors, DuplicateKeysNameBothLines) {
   EXPECT_TRUE(contains(m, "exp.yaml:6: duplicate key 'batch_size' (first given on line 5)")) << m;
 }
 
+// Found by fuzzing: a YAML complex key ("? [a, b]") made yaml-cpp throw its own
+// "bad conversion" from the unknown-key check.
+TEST(ConfigErrors, AKeyThatIsAListIsNamedWithItsLine) {
+  const std::string m = error_of(with("  channels: [4]\n", "  channels: [4]\n  ? [a, b]\n  : 1\n"));
+  EXPECT_TRUE(contains(m, "exp.yaml:9: a key in 'model' is a YAML list or map")) << m;
+}
+
 TEST(ConfigErrors, NullValuesAreRefused) {
   EXPECT_TRUE(contains(error_of(with("image_size: 16", "image_size: null")), "key 'data.image_size' is empty"));
   EXPECT_TRUE(contains(error_of(kValid, {"model=null"}), "--set model"));
