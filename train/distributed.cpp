@@ -2,9 +2,11 @@
 #include "train/distributed.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "kernels/error.h"
@@ -137,16 +139,14 @@ InjectedFailure::InjectedFailure() {
   if (!spec || !*spec) return;
   const std::string text(spec);
   const auto colon = text.find(':');
-  char* end = nullptr;
-  bool ok = colon != std::string::npos && colon > 0;
-  if (ok) {
-    rank_ = static_cast<int>(std::strtol(text.substr(0, colon).c_str(), &end, 10));
-    ok = *end == '\0' && rank_ >= 0;
-  }
-  if (ok) {
-    step_ = std::strtoll(text.substr(colon + 1).c_str(), &end, 10);
-    ok = *end == '\0' && step_ > 0 && colon + 1 < text.size();
-  }
+  // Each part must be a whole number and nothing else.
+  const auto whole = [](std::string_view part, auto& value) {
+    const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+    return !part.empty() && ec == std::errc() && ptr == part.data() + part.size();
+  };
+  const std::string_view view(text);
+  const bool ok = colon != std::string::npos && whole(view.substr(0, colon), rank_) &&
+                  whole(view.substr(colon + 1), step_) && rank_ >= 0 && step_ > 0;
   GCNN_INPUT_CHECK(ok, "GCNN_DEBUG_FAIL='{}': expected <rank>:<step>, e.g. 1:5 (rank 1 fails after global step 5)",
                    text);
 }
