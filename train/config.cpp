@@ -250,6 +250,8 @@ PhaseConfig parse_phase(Options o, const OptimizerConfig& optimizer) {
       const int cycles = o.get<int>("cycles", 1);
       if (cycles < 1) o.fail("cycles", "must be >= 1");
       const double epochs = optim::sgdr_epochs(s.cycle_len, s.cycle_mult, cycles);
+      if (!(epochs <= kMaxEpochs))  // also catches an overflow to inf
+        o.fail("cycles", fmt::format("{} cycles make {} epochs; the limit is {}", cycles, epochs, kMaxEpochs));
       if (std::abs(epochs - std::round(epochs)) > 1e-9)
         o.fail("cycles", fmt::format("give a whole number of epochs ({} cycles make {})", cycles, epochs));
       cycles_epochs = static_cast<int>(std::round(epochs));

@@ -64,6 +64,13 @@ TEST(ConfigErrors, AKeyThatIsAListIsNamedWithItsLine) {
   EXPECT_TRUE(contains(m, "exp.yaml:9: a key in 'model' is a YAML list or map")) << m;
 }
 
+// Found by fuzzing: 2^2001 - 1 epochs overflowed to inf before the cast to int (UBSan).
+TEST(ConfigErrors, SgdrCyclesBeyondTheEpochLimitAreRefused) {
+  const std::string m =
+      error_of(with("{epochs: 2, lr: 0.1}", "{schedule: sgdr, lr: 0.1, cycle_len: 1, cycle_mult: 2, cycles: 2001}"));
+  EXPECT_TRUE(contains(m, "2001 cycles make inf epochs; the limit is")) << m;
+}
+
 TEST(ConfigErrors, NullValuesAreRefused) {
   EXPECT_TRUE(contains(error_of(with("image_size: 16", "image_size: null")), "key 'data.image_size' is empty"));
   EXPECT_TRUE(contains(error_of(kValid, {"model=null"}), "--set model"));
