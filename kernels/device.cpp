@@ -20,6 +20,21 @@ std::string cuda_unavailable_reason() {
   return cuda::device_count(&why) > 0 ? std::string() : why;
 }
 
+namespace {
+// The N of "cuda:N" (0 for "cuda"); -1 when spec is not one of those.
+int cuda_index(std::string_view spec) {
+  if (spec == "cuda") return 0;
+  if (!spec.starts_with("cuda:")) return -1;
+  const std::string_view digits = spec.substr(5);
+  int index = -1;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+  return ec == std::errc() && end == digits.data() + digits.size() && !digits.empty() && digits[0] != '-' ? index
+                                                                                                        : -1;
+}
+}  // namespace
+
+bool is_device_spec(std::string_view spec) { return spec == "cpu" || spec == "auto" || cuda_index(spec) >= 0; }
+
 Device parse_device(std::string_view spec) {
   if (spec == "cpu") return Device::cpu();
   if (spec == "auto") {
@@ -27,13 +42,8 @@ Device parse_device(std::string_view spec) {
     return cuda::device_count(&why) > 0 ? Device::cuda(0) : Device::cpu();
   }
   if (spec == "cuda" || spec.starts_with("cuda:")) {
-    int index = 0;
-    if (spec.size() > 4) {
-      std::string_view digits = spec.substr(5);
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
-      GCNN_INPUT_CHECK(ec == std::errc() && end == digits.data() + digits.size() && index >= 0,
-                 "bad device '{}': expected auto, cpu, cuda or cuda:N", spec);
-    }
+    const int index = cuda_index(spec);
+    GCNN_INPUT_CHECK(index >= 0, "bad device '{}': expected auto, cpu, cuda or cuda:N", spec);
     std::string why;
     int count = cuda::device_count(&why);
     GCNN_INPUT_CHECK(count > 0, "device '{}' requested but no CUDA device is usable: {}", spec, why);

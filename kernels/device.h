@@ -26,6 +26,9 @@ struct Device {
 // the CPU otherwise; "cuda"/"cuda:N" must name a usable device or it throws with
 // the reason (not compiled in, no device, index out of range).
 Device parse_device(std::string_view spec);
+// True when spec is written as auto, cpu, cuda or cuda:N (its syntax only,
+// whatever devices this machine has).
+bool is_device_spec(std::string_view spec);
 
 struct DeviceInfo {
   Device device;

@@ -20,6 +20,32 @@ Options::Options(YAML::Node node, std::string file, std::string path,
   }
 }
 
+bool Options::is_printable_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      if (lead < 0x20 || lead == 0x7F) return false;
+      ++i;
+      continue;
+    }
+    // Sequence length and the smallest code point it may encode (no overlong forms).
+    const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+    if (length == 0 || lead > 0xF4 || i + length > text.size()) return false;
+    char32_t code = lead & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    const char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < smallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF) ||
+        (code >= 0x80 && code < 0xA0))
+      return false;
+    i += length;
+  }
+  return true;
+}
+
 void Options::reject_null(const std::string& key) const {
   const YAML::Node n = node_[key];
   if (n.IsDefined() && n.IsNull()) fail(key, "is empty (null); give a value or leave the key out");

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kernels/error.h"
@@ -46,6 +47,7 @@ class Options {
       fail(key, "must be " + type_name(static_cast<T*>(nullptr)) + ", got '" + YAML::Dump(n) + "'");
     }
     if (!all_finite(value)) fail(key, "must be finite, got '" + YAML::Dump(n) + "'");
+    if (!all_text(value)) fail(key, "must be UTF-8 text without control characters");
     return value;
   }
   // A value that must be one of choices.
@@ -82,6 +84,18 @@ class Options {
     }
     return true;
   }
+  // Strings must survive a YAML round trip (config.yaml, checkpoints): valid
+  // UTF-8 without control characters.
+  template <class T>
+  static bool all_text(const T& value) {
+    if constexpr (std::is_same_v<T, std::string>) return is_printable_utf8(value);
+    else if constexpr (requires { value.begin(); }) {
+      for (const auto& v : value)
+        if (!all_text(v)) return false;
+    }
+    return true;
+  }
+  static bool is_printable_utf8(std::string_view text);
   static std::string type_name(int*) { return "an integer"; }
   static std::string type_name(std::int64_t*) { return "an integer"; }
   static std::string type_name(double*) { return "a number"; }

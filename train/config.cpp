@@ -11,6 +11,7 @@
 
 #include "data/synth.h"
 #include "data/threads.h"
+#include "kernels/device.h"
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
 #include "layers/options.h"
@@ -362,11 +363,11 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   c.file = source;
   Options o(root, source, "", overridden);
   c.name = o.require<std::string>("name");
-  if (c.name.empty() || c.name.find_first_of(std::string("/\\\0", 3)) != std::string::npos || c.name == "." ||
-      c.name == "..")
-    o.fail("name", "must be a plain folder name (no slashes or NUL bytes)");
+  if (c.name.empty() || c.name.find_first_of("/\\") != std::string::npos || c.name == "." || c.name == "..")
+    o.fail("name", "must be a plain folder name (no slashes)");
   c.seed = static_cast<std::uint64_t>(o.get<std::int64_t>("seed", 0));
   c.device = o.get<std::string>("device", c.device);
+  if (!is_device_spec(c.device)) o.fail("device", "must be auto, cpu, cuda or cuda:N, got '" + c.device + "'");
   c.runs_dir = o.get<std::string>("runs_dir", "runs");
   c.log_every = o.get<int>("log_every", 0);
   parse_data(o.child("data"), c.data, base_dir, root["data"]);

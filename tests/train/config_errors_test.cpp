@@ -136,7 +136,9 @@ TEST(ConfigErrors, SizesAndWorkersAreBoundedWithTheLimitInTheMessage) {
 }
 
 TEST(ConfigErrors, ANulByteInTheNameIsRefused) {
-  EXPECT_TRUE(contains(error_of(with("name: t", "name: \"a\\0b\"")), "key 'name' must be a plain folder name"));
+  EXPECT_TRUE(contains(error_of(with("name: t", "name: \"a\\0b\"")),
+                       "key 'name' must be UTF-8 text without control characters"));
+  EXPECT_TRUE(contains(error_of(with("name: t", "name: a/b")), "key 'name' must be a plain folder name"));
 }
 
 TEST(ConfigErrors, AFolderGivenAsTheConfigIsNamed) {

@@ -116,6 +116,30 @@ TEST(Config, BadValuesAndMissingFiles) {
   EXPECT_THROW(load_config("/nonexistent/exp.yaml"), Error);
 }
 
+TEST(Config, DeviceIsCheckedWhenTheConfigIsRead) {
+  for (const char* good : {"auto", "cpu", "cuda", "cuda:3"})
+    EXPECT_EQ(error_of(std::string(kValid) + "device: '" + good + "'\n"), "") << good;
+  for (const char* bad : {"gpu", "cuda:", "cuda:-1", "cuda:1x", "c\\x84pu"}) {
+    const std::string e = error_of(std::string(kValid) + "device: \"" + bad + "\"\n");
+    EXPECT_NE(e.find("exp.yaml:13: key 'device'"), std::string::npos) << bad << ": " << e;
+  }
+}
+
+// config.yaml and checkpoints store the config as YAML: a string that would not
+// read back the same (invalid UTF-8, control characters) is refused up front.
+TEST(Config, StringsMustBePrintableUtf8) {
+  const std::string accepted[] = {"na\xc3\xafve", "\xe4\xb8\xad\xe6\x96\x87", "\xf0\x9f\x8c\x8c", "plain"};
+  for (const auto& name : accepted) EXPECT_EQ(error_of(kValid, {"name=" + name}), "") << name;
+  const std::string refused[] = {"c\x84pu",        "a\x13" "b",        "\xc0\xaf" /* overlong '/' */,
+                                 "\xed\xa0\x80" /* surrogate */, "\xf4\x90\x80\x80" /* > U+10FFFF */,
+                                 "x\xe4\xb8",      "\xc2\x85" /* C1 NEL */, "del\x7f"};
+  for (const auto& bad : refused) {
+    const std::string e = error_of(kValid, {"name=" + bad});
+    EXPECT_NE(e.find("--set name"), std::string::npos) << e;
+    EXPECT_NE(e.find("UTF-8 text without control characters"), std::string::npos) << e;
+  }
+}
+
 TEST(Config, OverrideErrorsNameTheSetOption) {
   EXPECT_NE(error_of(kValid, {"model.depth=50"}).find("--set model.depth"), std::string::npos)
       << error_of(kValid, {"model.depth=50"});
