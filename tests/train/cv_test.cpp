@@ -13,33 +13,16 @@
 
 #include "data/csv.h"
 #include "kernels/error.h"
+#include "tests/support/tiny_experiment.h"
 #include "train/predict.h"
 
 namespace gcnn::train {
 namespace {
 namespace fs = std::filesystem;
 
-const char* kTiny = R"(name: tinycv
-device: cpu
-data:
-  synthetic: {n: 30, size: 16, seed: 4}
-  image_size: 16
-  batch_size: 8
-  workers: 1
-model:
-  preset: plain_cnn
-  channels: [4, 8]
-  head: {kind: linear}
-loss: mse
-phases:
-  - {epochs: 1, lr: 0.02}
-)";
 
 TEST(CrossValidation, ThreeFoldsPartitionTheDataAndFormAnEnsemble) {
-  const fs::path dir = fs::temp_directory_path() / "gcnn_cv_test_three_folds";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  { std::ofstream(dir / "tiny.yaml") << kTiny; }
+  const fs::path dir = test::fresh_experiment_dir("cv_test_three_folds", test::tiny_experiment("tinycv", 30, 4));
   const std::vector<std::string> sets{"runs_dir=" + (dir / "runs").string()};
   CvOptions o;
   o.folds = 3;

@@ -21,27 +21,14 @@
 #include "data/image.h"
 #include "kernels/error.h"
 #include "layers/safetensors.h"
+#include "tests/support/tiny_experiment.h"
 #include "train/trainer.h"
 
 namespace gcnn::train {
 namespace {
 namespace fs = std::filesystem;
 
-const char* kTiny = R"(name: tiny
-device: cpu
-data:
-  synthetic: {n: 40, size: 16, seed: 3}
-  image_size: 16
-  batch_size: 8
-  workers: 1
-model:
-  preset: plain_cnn
-  channels: [4, 8]
-  head: {kind: linear}
-loss: mse
-phases:
-  - {epochs: 1, lr: 0.02}
-)";
+const std::string kTiny = test::tiny_experiment("tiny", 40, 3);
 
 class PredictTest : public ::testing::Test {
  protected:

@@ -17,6 +17,7 @@
 #include "data/normalize.h"
 #include "kernels/error.h"
 #include "layers/safetensors.h"
+#include "tests/support/tiny_experiment.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/plot.h"
@@ -26,29 +27,9 @@ namespace gcnn::train {
 namespace {
 namespace fs = std::filesystem;
 
-const char* kTiny = R"(name: tinysweep
-device: cpu
-data:
-  synthetic: {n: 30, size: 16, seed: 5}
-  image_size: 16
-  batch_size: 8
-  workers: 1
-model:
-  preset: plain_cnn
-  channels: [4, 8]
-  head: {kind: linear}
-loss: mse
-phases:
-  - {epochs: 1, lr: 0.02}
-)";
+const std::string kTiny = test::tiny_experiment("tinysweep", 30, 5);
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("gcnn_sweep_test_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  { std::ofstream(dir / "tiny.yaml") << kTiny; }
-  return dir;
-}
+fs::path fresh_dir(const std::string& name) { return test::fresh_experiment_dir("sweep_test_" + name, kTiny); }
 
 std::string error_of(const std::function<void()>& f) {
   try {
