@@ -48,10 +48,11 @@ class Recipe:
     """The subset of an engine experiment (its resolved config.yaml) that the
     PyTorch side reproduces; anything else is refused with the key named."""
 
-    def __init__(self, path):
+    def __init__(self, path, reproduce=True):
+        """reproduce=False: only read the data keys (for the engine's side of a comparison)."""
         with open(path) as f:
             c = yaml.safe_load(f)
-        self.source = str(path)
+        self.source, self.reproduce = str(path), reproduce
         d, m, o = c.get("data", {}), c.get("model", {}), c.get("optimizer", {})
         self.seed = int(c.get("seed", 0))
         self.catalog = d.get("catalog")
@@ -64,7 +65,13 @@ class Recipe:
         self.normalize_targets = bool(d.get("normalize_targets", True))
         self.preset = m.get("preset", "resnet18")
         self.width = int(m.get("width", 64))
-        self.head = (m.get("head") or {}).get("kind", "fastai")
+        head = m.get("head") or {}
+        self.head = head.get("kind", "fastai")
+        self.head_hidden = int(head.get("hidden", 512))
+        self.head_dropout = [float(v) for v in head.get("dropout", [0.25, 0.5])]
+        self.head_zero_init = bool(head.get("zero_init", False))
+        self.se_ratio = int(m.get("se_ratio", 0))
+        self.zoom = float(d.get("zoom", 1.0))
         self.zero_init_residual = bool(m.get("zero_init_residual", False))
         self.loss = c.get("loss", "rmse")
         self.momentum = float(o.get("momentum", 0.9))
@@ -73,10 +80,12 @@ class Recipe:
         self.decay_all = bool(o.get("decay_all", False))
         phases = c.get("phases") or []
         self._refuse(d.get("synthetic"), "data.synthetic (use a catalog and images)")
-        self._refuse(float(d.get("zoom", 1.0)) != 1.0, "data.zoom other than 1")
+        self._refuse(not 1.0 <= self.zoom <= 2.0, f"data.zoom {self.zoom}")
         self._refuse(float(d.get("rotate", 0.0)) != 0.0, "data.rotate other than 0")
         self._refuse(self.preset not in ("resnet18", "resnet34"), f"model.preset {self.preset}")
-        self._refuse(self.head != "linear", f"model.head.kind {self.head}")
+        self._refuse(self.head not in ("linear", "fastai"), f"model.head.kind {self.head}")
+        self._refuse(m.get("dihedral_pool"), "model.dihedral_pool")
+        self._refuse(m.get("layers"), "a layer-list model")
         self.init_weights = m.get("init_weights")  # PyTorch reproduces it only in --paired runs
         self._refuse(self.loss not in ("mse", "rmse"), f"loss {self.loss}")
         self._refuse(len(phases) != 1, "more than one phase")
@@ -93,7 +102,7 @@ class Recipe:
         self.min_momentum = float(p.get("min_momentum", 0.85))
 
     def _refuse(self, condition, what):
-        if condition:
+        if condition and self.reproduce:
             sys.exit(f"{self.source}: the PyTorch side does not reproduce {what}")
 
 
@@ -111,16 +120,28 @@ def load_split(run_dir, recipe):
             if row[recipe.id_column] in roles:
                 ids.append(row[recipe.id_column])
                 targets.append([float(row[t]) for t in recipe.targets])
+    images = load_images(ids, recipe)
+    train = [i for i, ident in enumerate(ids) if roles[ident] == "train"]
+    valid = [i for i, ident in enumerate(ids) if roles[ident] == "valid"]
+    return images, np.array(targets, np.float64), train, valid, ids
+
+
+def load_images(ids, recipe):
+    """uint8 (N, s, s, 3) images at the recipe's size; an image k times larger
+    is area-averaged over k x k blocks and rounded half away from zero, as the
+    engine's resize_area does for integer factors."""
     s = recipe.image_size
     images = np.empty((len(ids), s, s, 3), np.uint8)
     for i, ident in enumerate(ids):
-        im = Image.open(Path(recipe.images) / f"{ident}.jpg").convert("RGB")
-        if im.size != (s, s):
-            sys.exit(f"{ident}.jpg is {im.size}; the PyTorch side takes {s}x{s} images only")
-        images[i] = np.asarray(im)
-    train = [i for i, ident in enumerate(ids) if roles[ident] == "train"]
-    valid = [i for i, ident in enumerate(ids) if roles[ident] == "valid"]
-    return images, np.array(targets, np.float64), train, valid
+        im = np.asarray(Image.open(Path(recipe.images) / f"{ident}.jpg").convert("RGB"))
+        h, w = im.shape[:2]
+        if h != w or h % s:
+            sys.exit(f"{ident}.jpg is {w}x{h}; the PyTorch side takes square images of a multiple of {s} px only")
+        k = h // s
+        if k > 1:
+            im = np.floor(im.reshape(s, k, s, k, 3).astype(np.float64).mean(axis=(1, 3)) + 0.5).astype(np.uint8)
+        images[i] = im
+    return images
 
 
 def to_input(images_u8, mean, std):
@@ -194,15 +215,67 @@ def engine_dihedral(seed, epoch, row):
 
 
 # ---------------------------------------------------------------- model
+class SqueezeExcitation(nn.Module):
+    """The engine's se_block: global average -> fc1 (C -> C/r) -> ReLU -> fc2 -> sigmoid gates the channels."""
+
+    def __init__(self, channels, ratio):
+        super().__init__()
+        squeeze = max(1, channels // ratio)
+        self.fc1, self.fc2 = nn.Linear(channels, squeeze), nn.Linear(squeeze, channels)
+
+    def forward(self, x):
+        gate = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))
+        return x * gate[:, :, None, None]
+
+
+class ConcatPool(nn.Module):
+    """fastai's AdaptiveConcatPool2d to [N, 2C]: the channels' maxima, then their means."""
+
+    def forward(self, x):
+        return torch.cat([x.amax(dim=(2, 3)), x.mean(dim=(2, 3))], dim=1)
+
+
 def make_model(recipe, init):
+    """torchvision's ResNet with the recipe's SE blocks (after each block's last BN, as the engine's
+    model.se_ratio) and head: linear (init: torchvision's, or zero-fc) or fastai's (BN, dropout,
+    Linear, ReLU, BN, dropout, Linear; Kaiming-normal linears with zero biases, as the engine's)."""
     builder = {"resnet18": torchvision.models.resnet18, "resnet34": torchvision.models.resnet34}[recipe.preset]
     if recipe.width != 64:
         sys.exit(f"{recipe.source}: the PyTorch side builds torchvision's ResNet (width 64), not width {recipe.width}")
     model = builder(num_classes=len(recipe.targets), zero_init_residual=recipe.zero_init_residual)
-    if init == "zero-fc":
+    if recipe.se_ratio:
+        for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
+            for block in stage:
+                block.bn2 = nn.Sequential(block.bn2, SqueezeExcitation(block.bn2.num_features, recipe.se_ratio))
+    if recipe.head == "fastai":
+        channels = model.fc.in_features
+        hidden, last = nn.Linear(2 * channels, recipe.head_hidden), nn.Linear(recipe.head_hidden, len(recipe.targets))
+        for linear in (hidden, last):
+            nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
+            nn.init.zeros_(linear.bias)
+        if recipe.head_zero_init:
+            nn.init.zeros_(last.weight)
+        model.avgpool = ConcatPool()  # torchvision's forward flattens [N, 2C] (a no-op) and calls fc
+        model.fc = nn.Sequential(nn.BatchNorm1d(2 * channels), nn.Dropout(recipe.head_dropout[0]), hidden, nn.ReLU(),
+                                 nn.BatchNorm1d(recipe.head_hidden), nn.Dropout(recipe.head_dropout[1]), last)
+    elif init == "zero-fc":
         nn.init.zeros_(model.fc.weight)
         nn.init.zeros_(model.fc.bias)
     return model
+
+
+def random_zoom(x, max_zoom, rng):
+    """The engine's zoom augmentation on a batch: zoom ~ U(1, max_zoom), the window's centre shifted
+    by room * (U + U - 1) on each axis (centre-biased), bilinear with reflection at the edges."""
+    n = x.shape[0]
+    zoom = 1 + (max_zoom - 1) * rng.random(n)
+    room = 1 - 1 / zoom  # in affine_grid's [-1, 1] units
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = torch.from_numpy(1 / zoom).float()
+    theta[:, 0, 2] = torch.from_numpy(room * (rng.random(n) + rng.random(n) - 1)).float()
+    theta[:, 1, 2] = torch.from_numpy(room * (rng.random(n) + rng.random(n) - 1)).float()
+    grid = torch.nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
+    return torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
 def param_groups(model, recipe):
@@ -218,12 +291,15 @@ def param_groups(model, recipe):
 
 # ---------------------------------------------------------------- training
 def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, engine_stream=False, log=print):
-    """Trains the recipe on the run's split; returns per-epoch (train_loss, val_rmse) and seconds.
-    engine_stream: the engine's batches and dihedral transforms instead of numpy's."""
+    """Trains the recipe on the run's split; returns per-epoch (train_loss, val_rmse), seconds and
+    a Predictor of the trained model. engine_stream: the engine's batches and dihedral transforms
+    instead of numpy's."""
+    if engine_stream and recipe.zoom > 1:
+        sys.exit(f"{recipe.source}: the engine's zoom draws are not reproduced batch for batch (--paired, --engine-stream)")
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    images, targets, train, valid = load_split(run_dir, recipe)
+    images, targets, train, valid, ids = load_split(run_dir, recipe)
     u8 = images[train].astype(np.float64) / 255.0
     mean = torch.tensor(u8.mean(axis=(0, 1, 2)), dtype=torch.float32)
     std = torch.tensor(u8.std(axis=(0, 1, 2)), dtype=torch.float32)
@@ -261,6 +337,8 @@ def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, engine
         for b in range(steps):
             idx = torch.from_numpy(order[b * recipe.batch_size:(b + 1) * recipe.batch_size])
             x = x_train[idx]
+            if recipe.zoom > 1:
+                x = random_zoom(x, recipe.zoom, rng)
             if recipe.dihedral:
                 if engine_stream:
                     x = torch.stack([dihedral(x[i], engine_dihedral(seed, epoch, train[int(p)]))
@@ -287,7 +365,24 @@ def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, engine
         rmse = float(np.sqrt(np.mean((pred - y_valid) ** 2)))
         history.append((loss_sum / steps, rmse))
         log(f"  torch epoch {epoch + 1:>3}/{recipe.epochs} train_loss {loss_sum / steps:.4f} val_rmse {rmse:.4f}")
-    return history, time.time() - start
+    return history, time.time() - start, Predictor(model, mean, std, t_mean[0], t_std[0])
+
+
+class Predictor:
+    """A trained model with the engine's normalisation: the first target's
+    predictions (views x images) for uint8 images, the plain view or the 8
+    dihedral views (test-time augmentation)."""
+
+    def __init__(self, model, mean, std, t_mean, t_std):
+        self.model, self.mean, self.std, self.t_mean, self.t_std = model.eval(), mean, std, t_mean, t_std
+
+    def __call__(self, images_u8, tta):
+        x = to_input(images_u8, self.mean, self.std)
+        views = range(8) if tta == "dihedral" else [0]
+        with torch.no_grad():
+            preds = torch.stack([torch.cat([self.model(dihedral(x[i:i + 64], k)) for i in range(0, len(x), 64)])[:, 0]
+                                 for k in views]).double().numpy()
+        return preds * self.t_std + self.t_mean
 
 
 # ---------------------------------------------------------------- orchestration
@@ -447,13 +542,176 @@ def cmd_torch_train(args):
         sys.exit(f"{args.run}: the engine run started from {recipe.init_weights}; PyTorch reproduces that only "
                  "in --paired comparisons")
     seed = recipe.seed if args.seed is None else args.seed
-    history, seconds = torch_train(args.run, recipe, seed, args.threads, args.torch_init, args.per_batch_dihedral,
-                                   args.engine_stream)
+    history, seconds, predictor = torch_train(args.run, recipe, seed, args.threads, args.torch_init, args.per_batch_dihedral,
+                                      args.engine_stream)
     print(f"final val_rmse {history[-1][1]:.4f} ({seconds:.0f} s)")
+    if args.views:  # the trained model's views of the held-out rows and of --test-catalog
+        images, _, _, valid, _ = load_split(args.run, recipe)
+        ids, _ = read_catalog(args.test_catalog, recipe.id_column, recipe.targets[0])
+        test = load_images(ids, recipe)
+        views = {f"{part}_{tta}": predictor(x, tta) for part, x in (("valid", images[valid]), ("test", test))
+                 for tta in TTAS}
+        tmp = Path(args.views + ".tmp.npz")
+        np.savez(tmp, **views)
+        tmp.replace(args.views)
     if args.out:
         tmp = Path(args.out + ".tmp")
         tmp.write_text(json.dumps({"history": history, "seconds": seconds}))
         tmp.replace(args.out)
+
+
+# ---------------------------------------------------------------- cross-validation
+TTAS = ("none", "dihedral")
+
+
+def read_catalog(path, id_column, target):
+    with open(path) as f:
+        rows = [(r[id_column], float(r[target])) for r in csv.DictReader(f)]
+    return [r[0] for r in rows], np.array([r[1] for r in rows])
+
+
+def write_predictions(path, id_column, target, ids, truth, views):
+    """A predictions CSV as `gcnn predict` writes it (mean and population std over views)."""
+    tmp = Path(str(path) + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([id_column, target, f"pred_{target}", f"std_{target}"])
+        for ident, t, m, sd in zip(ids, truth, views.mean(axis=0), views.std(axis=0)):
+            w.writerow([ident, f"{t:.6f}", f"{m:.6f}", f"{sd:.6f}"])
+    tmp.replace(path)
+
+
+def held_out(fold_dir, recipe):
+    """Ids and true values of the fold's held-out rows, in catalog order."""
+    with open(fold_dir / "split.csv") as f:
+        valid = {r["id"] for r in csv.DictReader(f) if r["split"] == "valid"}
+    ids, truth = read_catalog(recipe.catalog, recipe.id_column, recipe.targets[0])
+    keep = [i for i, ident in enumerate(ids) if ident in valid]
+    return [ids[i] for i in keep], truth[keep]
+
+
+def held_out_catalog(fold_dir, recipe):
+    """The fold's held-out rows as a catalog (valid.csv in the run folder), for `gcnn predict`."""
+    ids, truth = held_out(fold_dir, recipe)
+    path = fold_dir / "valid.csv"
+    write_predictions(path, recipe.id_column, recipe.targets[0], ids, truth, np.zeros((1, len(ids))))
+    return path
+
+
+def run_checked(cmd, env=None):
+    proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
+    return proc.stdout
+
+
+def engine_cv_predictions(args, folds, test_catalog):
+    """gcnn cv, then gcnn predict (last checkpoints) on each fold's held-out part and on the test
+    catalog, plain and with dihedral TTA, and the folds' ensemble on the test catalog."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    runs = Path(args.runs_dir).resolve()
+    if not (runs / f"{args.name}-cv.json").is_file():
+        cmd = [args.gcnn, "cv", "--config", args.config, "--folds", args.folds, "--no-progress", "--resume",
+               "--set", f"name={args.name}", "--set", f"runs_dir={runs}"]
+        for s in args.set:
+            cmd += ["--set", s]
+        run_checked(cmd, env)
+    images = Recipe(folds[0] / "config.yaml", reproduce=False).images
+    out = {}
+    for tta in TTAS:
+        for i, fold in enumerate(folds):
+            valid = held_out_catalog(fold, Recipe(fold / "config.yaml", reproduce=False))
+            for part, catalog in (("valid", valid), ("test", test_catalog)):
+                path = fold / f"engine-{part}-{tta}.csv"
+                if not path.is_file():
+                    run_checked([args.gcnn, "predict", "--checkpoint", fold / "last.safetensors", "--catalog", catalog,
+                                 "--images", images, "--tta", tta, "--device", "cpu", "--out", path], env)
+                out[part, tta, i] = path
+        path = runs / f"{args.name}-engine-ensemble-test-{tta}.csv"
+        if not path.is_file():
+            members = [a for fold in folds for a in ("--checkpoint", fold / "last.safetensors")]
+            run_checked([args.gcnn, "predict", *members, "--catalog", test_catalog, "--images", images, "--tta", tta,
+                         "--device", "cpu", "--out", path], env)
+        out["ensemble", tta] = path
+    return out
+
+
+def torch_cv_predictions(args, folds, test_catalog):
+    """PyTorch on each fold's recipe and split (a child process per fold, views cached in
+    torch-views.npz), then the same predictions CSVs as the engine's."""
+    out, members = {}, {tta: [] for tta in TTAS}
+    for i, fold in enumerate(folds):
+        wait_for_split(fold, timeout=24 * 3600)
+        cache = fold / "torch-views.npz"
+        if not cache.is_file():
+            env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_WAIT_POLICY="passive")
+            run_checked([sys.executable, __file__, "torch-train", "--run", fold, "--threads", args.threads,
+                         "--views", cache, "--test-catalog", test_catalog], env)
+        views = np.load(cache)
+        recipe = Recipe(fold / "config.yaml")
+        target = recipe.targets[0]
+        for tta in TTAS:
+            for part in ("valid", "test"):
+                path = fold / f"torch-{part}-{tta}.csv"
+                ids, truth = (held_out(fold, recipe) if part == "valid"
+                              else read_catalog(test_catalog, recipe.id_column, target))
+                v = views[f"{part}_{tta}"]
+                write_predictions(path, recipe.id_column, target, ids, truth, v)
+                out[part, tta, i] = path
+                if part == "test":
+                    members[tta].append(v)
+    runs = Path(args.runs_dir).resolve()
+    for tta in TTAS:
+        recipe = Recipe(folds[0] / "config.yaml")
+        ids, truth = read_catalog(test_catalog, recipe.id_column, recipe.targets[0])
+        path = runs / f"{args.name}-torch-ensemble-test-{tta}.csv"
+        write_predictions(path, recipe.id_column, recipe.targets[0], ids, truth, np.concatenate(members[tta]))
+        out["ensemble", tta] = path
+    return out
+
+
+def evaluate(gcnn, path):
+    """RMSE and NMAD of the first target, by `gcnn evaluate` (the same definitions for both engines)."""
+    json_path = Path(str(path) + ".json")
+    run_checked([gcnn, "evaluate", "--predictions", path, "--bootstrap", "0", "--json", json_path])
+    m = json.loads(json_path.read_text())["targets"][0]
+    return m["rmse"], m["nmad"]
+
+
+def cmd_cv(args):
+    """k-fold CV of one recipe in both engines on the same folds, each fold's model also predicting a
+    held-out test catalog, plain and with TTA, and the k folds' ensemble on that catalog."""
+    runs = Path(args.runs_dir).resolve()
+    runs.mkdir(parents=True, exist_ok=True)
+    test_catalog = Path(args.test_catalog).resolve()
+    folds = [runs / f"{args.name}-fold{i}" for i in range(args.folds)]
+    print(f"# cv: {args.config}, {args.folds} folds, test catalog {test_catalog}, {args.threads} threads per job; "
+          f"{onednn_isa()}", flush=True)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:  # PyTorch trains each fold as soon as its split exists
+        engine = pool.submit(engine_cv_predictions, args, folds, test_catalog)
+        if args.jobs < 2 or args.engine_only:
+            engine.result()
+        sides = {"gcnn": engine}
+        if not args.engine_only:
+            sides["PyTorch"] = pool.submit(torch_cv_predictions, args, folds, test_catalog)
+        sides = {side: future.result() for side, future in sides.items()}
+    rows, results = [], {}
+    for label, key in ([(f"fold {part}, TTA {tta}", [(part, tta, i) for i in range(args.folds)])
+                        for part in ("valid", "test") for tta in TTAS]
+                       + [(f"{args.folds}-fold ensemble on test, TTA {tta}", [("ensemble", tta)]) for tta in TTAS]):
+        cells = []
+        for side, paths in sides.items():
+            metrics = np.array([evaluate(args.gcnn, paths[k]) for k in key])
+            results.setdefault(side, {})[label] = metrics.tolist()
+            sd = metrics.std(axis=0, ddof=1) if len(metrics) > 1 else np.zeros(2)
+            cells += [f"{metrics[:, j].mean():.4f}" + (f" ± {sd[j]:.4f}" if len(metrics) > 1 else "") for j in (0, 1)]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    print(table_header("predictions", [f"{side} {m}" for side in sides for m in ("RMSE", "NMAD")]))
+    print("\n".join(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"config": str(args.config), "folds": args.folds, "test_catalog": str(test_catalog),
+                       "metrics": results}, f, indent=1)
 
 
 # ---------------------------------------------------------------- speed
@@ -550,7 +808,24 @@ def main():
     t.add_argument("--per-batch-dihedral", action="store_true")
     t.add_argument("--engine-stream", action="store_true", help="the engine's batches and dihedral transforms")
     t.add_argument("--out", help="write the history as JSON here")
+    t.add_argument("--views", help="write the trained model's predictions (plain and 8 dihedral views) of the "
+                                   "held-out rows and of --test-catalog here (.npz)")
+    t.add_argument("--test-catalog", help="catalog of held-out test galaxies for --views")
     t.set_defaults(func=cmd_torch_train)
+    c = sub.add_parser("cv", help="k-fold CV of one recipe in gcnn and PyTorch on the same folds, with TTA, "
+                                  "a held-out test catalog and the folds' ensemble")
+    c.add_argument("--config", required=True)
+    c.add_argument("--folds", type=int, default=5)
+    c.add_argument("--test-catalog", required=True, help="galaxies outside the config's catalog, same images folder")
+    c.add_argument("--gcnn", default=str(ROOT / "build/gcnn"), help="the gcnn binary")
+    c.add_argument("--jobs", type=int, default=2, help="1: PyTorch after the engine; 2: side by side")
+    c.add_argument("--threads", type=int, default=1, help="threads of each training")
+    c.add_argument("--runs-dir", default="runs/compare", help="finished runs and predictions here are reused")
+    c.add_argument("--name", default="cv")
+    c.add_argument("--set", action="append", default=[], help="--set overrides for the engine")
+    c.add_argument("--engine-only", action="store_true", help="no PyTorch side (for recipes it cannot reproduce)")
+    c.add_argument("--json", help="write every metric here")
+    c.set_defaults(func=cmd_cv)
     s = sub.add_parser("speed", help="images/s of gcnn bench train|infer and PyTorch, alternating runs")
     s.add_argument("--model", choices=["resnet18", "resnet34", "resnet50"], default="resnet18")
     s.add_argument("--mode", choices=["train", "infer"], default="train")
