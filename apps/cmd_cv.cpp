@@ -29,6 +29,7 @@ GCNN_COMMAND("cv", "k-fold cross-validation: one run per fold, mean and std of t
                cmd.add_flag("--overwrite", a->options.overwrite, "Replace earlier runs in the fold folders");
                cmd.add_flag("--no-progress", a->no_progress, "Plain lines even on a terminal");
                return [a] {
+                 gcnn::app::require_one_process("cv");
                  std::vector<std::string> sets = a->sets;
                  if (!a->device.empty()) sets.push_back("device=" + a->device);
                  a->options.progress = !a->no_progress;

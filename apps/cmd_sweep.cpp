@@ -33,6 +33,7 @@ GCNN_COMMAND("sweep", "resolution sweep: the recipe on images degraded to N x N 
                cmd.add_flag("--overwrite", a->options.overwrite, "Replace the runs of an earlier sweep");
                cmd.add_flag("--no-progress", a->no_progress, "Plain lines even on a terminal");
                return [a] {
+                 gcnn::app::require_one_process("sweep");
                  std::vector<std::string> sets = a->sets;
                  if (!a->device.empty()) sets.push_back("device=" + a->device);
                  if (!a->sizes.empty()) a->options.sizes = gcnn::train::parse_sweep_sizes(a->sizes);

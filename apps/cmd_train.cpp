@@ -117,6 +117,7 @@ GCNN_COMMAND("lr-find", "Sweep the learning rate exponentially and suggest one",
   cmd.add_option("--max-lr", a->options.max_lr, "End of the sweep")->capture_default_str();
   cmd.add_option("--steps", a->options.steps, "Most steps")->capture_default_str();
   return [a] {
+    gcnn::app::require_one_process("lr-find");
     auto config = load(a->common);
     auto r = gcnn::train::lr_find(config, a->options);
     fmt::print("{} steps, lr {:.3g} .. {:.3g}; wrote {}\nsuggested learning rate: {:.3g}\n", r.lrs.size(),

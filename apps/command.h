@@ -31,6 +31,12 @@ struct CommandRegistration {
 // Adds the --device option (auto|cpu|cuda|cuda:N) with default "auto".
 void add_device_option(CLI::App& command, std::string& spec);
 
+// For commands that run in one process only: started as one of several ranks
+// of an mpirun/srun job, rank 0 throws "gcnn <command> runs in one process;
+// launch without mpirun" and every other rank exits with status 1 unheard, so
+// the job fails with one message.
+void require_one_process(const std::string& command);
+
 }  // namespace gcnn::app
 
 #define GCNN_COMMAND_CONCAT_(a, b) a##b

@@ -10,6 +10,7 @@
 
 #include "apps/command.h"
 #include "kernels/build_info.h"
+#include "kernels/communicator.h"
 #include "kernels/error.h"
 
 namespace gcnn::app {
@@ -22,6 +23,15 @@ std::vector<CommandEntry>& command_registry() {
 void add_device_option(CLI::App& command, std::string& spec) {
   spec = "auto";
   command.add_option("--device", spec, "Device: auto, cpu, cuda or cuda:N")->capture_default_str();
+}
+
+void require_one_process(const std::string& command) {
+  const int ranks = launcher_world_size();
+  if (ranks <= 1) return;
+  if (launcher_rank() != 0) std::exit(1);
+  throw InputError(fmt::format("gcnn {} runs in one process; launch without mpirun/srun (this is one of {} ranks; "
+                               "only gcnn train trains data-parallel)",
+                               command, ranks));
 }
 
 }  // namespace gcnn::app

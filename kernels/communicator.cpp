@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 
 #include "kernels/error.h"
 
@@ -25,6 +26,25 @@ bool launched_by_mpi() {
   }
   return false;
 }
+
+namespace {
+
+// The first of the variables that is set to a whole number, or fallback.
+int first_whole_number(std::initializer_list<const char*> names, int fallback) {
+  for (const char* name : names) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) continue;
+    char* end = nullptr;
+    const long n = std::strtol(value, &end, 10);
+    if (*end == '\0' && n >= 0 && n < (1l << 30)) return static_cast<int>(n);
+  }
+  return fallback;
+}
+
+}  // namespace
+
+int launcher_world_size() { return first_whole_number({"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"}, 1); }
+int launcher_rank() { return first_whole_number({"OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID"}, 0); }
 
 std::unique_ptr<Communicator> make_communicator() {
   if (!launched_by_mpi()) return std::make_unique<TrivialCommunicator>();

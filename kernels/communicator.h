@@ -1,5 +1,7 @@
 // Communicator: the collectives data-parallel training needs over the ranks of
-// a job (all-reduce sum, broadcast, barrier, abort), on host buffers. Two
+// a job (all-reduce sum, blocking or started now and waited for later,
+// broadcast, barrier, abort), on host buffers (device buffers go through NCCL:
+// kernels/cuda/nccl_communicator.h). Two
 // implementations: a trivial one for a single process, and MPI's when the
 // process was started by a launcher (mpirun, srun) and MPI is compiled in.
 // Every failed MPI call throws a gcnn::Error naming the rank and the call.
@@ -24,6 +26,12 @@ class Communicator {
   // Sums data over all ranks in place; every rank ends with the same sums.
   virtual void all_reduce_sum(float* data, std::size_t count) = 0;
   virtual void all_reduce_sum(double* data, std::size_t count) = 0;
+  // Starts summing data over all ranks in place and returns at once
+  // (MPI_Iallreduce); data must stay untouched until wait_all_reduces()
+  // returns. Every rank starts the same all-reduces in the same order.
+  virtual void start_all_reduce_sum(float* data, std::size_t count) = 0;
+  // Waits until every all-reduce started by start_all_reduce_sum has finished.
+  virtual void wait_all_reduces() = 0;
   // Copies root's bytes into every other rank's buffer.
   virtual void broadcast(void* data, std::size_t bytes, int root) = 0;
   virtual void barrier() = 0;
@@ -41,6 +49,8 @@ class TrivialCommunicator final : public Communicator {
   const char* name() const override { return "trivial"; }
   void all_reduce_sum(float*, std::size_t) override {}
   void all_reduce_sum(double*, std::size_t) override {}
+  void start_all_reduce_sum(float*, std::size_t) override {}
+  void wait_all_reduces() override {}
   void broadcast(void*, std::size_t, int) override {}
   void barrier() override {}
   [[noreturn]] void abort(const std::string& message) override;
@@ -50,6 +60,11 @@ class TrivialCommunicator final : public Communicator {
 // job's ranks (Open MPI's OMPI_COMM_WORLD_SIZE, PMI_SIZE / PMIX_RANK of
 // MPICH and PMIx launchers, SLURM_NTASKS under srun).
 bool launched_by_mpi();
+// The job's size and this process's rank as the launcher's environment gives
+// them (OMPI_COMM_WORLD_SIZE/RANK, PMI_SIZE/RANK, SLURM_NTASKS/PROCID), without
+// initialising MPI: 1 and 0 when not launched or not said.
+int launcher_world_size();
+int launcher_rank();
 // True when the library was built with MPI (CMake option GCNN_MPI).
 bool mpi_compiled_in();
 // MPI's communicator when launched_by_mpi() (initialises MPI; the object

@@ -1,7 +1,7 @@
 // The MPI communicator (host buffers): MPI_Init once per process, errors
 // returned rather than fatal (MPI_ERRORS_RETURN) and turned into exceptions
-// naming the rank and the call, in-place MPI_Allreduce, MPI_Bcast, MPI_Barrier
-// and MPI_Abort. Without MPI (GCNN_MPI=OFF) only mpi_compiled_in() is false.
+// naming the rank and the call, in-place MPI_Allreduce and MPI_Iallreduce
+// (requests kept until waited for), MPI_Bcast, MPI_Barrier and MPI_Abort. Without MPI (GCNN_MPI=OFF) only mpi_compiled_in() is false.
 #include "kernels/communicator.h"
 
 #include "kernels/error.h"
@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <vector>
 #endif
 
 namespace gcnn {
@@ -53,6 +54,7 @@ class MpiCommunicator final : public Communicator {
     check(MPI_Comm_free(&node), "MPI_Comm_free");
   }
   ~MpiCommunicator() override {
+    if (!pending_.empty()) MPI_Waitall(static_cast<int>(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized) MPI_Finalize();
@@ -65,6 +67,30 @@ class MpiCommunicator final : public Communicator {
 
   void all_reduce_sum(float* data, std::size_t count) override { all_reduce(data, count, MPI_FLOAT); }
   void all_reduce_sum(double* data, std::size_t count) override { all_reduce(data, count, MPI_DOUBLE); }
+
+  void start_all_reduce_sum(float* data, std::size_t count) override {
+    for (std::size_t done = 0; done < count;) {
+      const std::size_t n = std::min(kMaxChunk, count - done);
+      MPI_Request request;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + done, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                           &request),
+            "MPI_Iallreduce");
+      pending_.push_back(request);
+      done += n;
+    }
+    // Open MPI advances non-blocking collectives inside MPI calls: testing the
+    // earlier ones here moves them on while backward goes on.
+    int all_done = 0;
+    check(MPI_Testall(static_cast<int>(pending_.size()), pending_.data(), &all_done, MPI_STATUSES_IGNORE),
+          "MPI_Testall");
+    if (all_done) pending_.clear();
+  }
+
+  void wait_all_reduces() override {
+    std::vector<MPI_Request> requests;
+    requests.swap(pending_);
+    check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+  }
 
   void broadcast(void* data, std::size_t bytes, int root) override {
     GCNN_CHECK(root >= 0 && root < size_, "broadcast: root {} is not a rank of {}", root, size_);
@@ -102,6 +128,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   int rank_ = 0, size_ = 1, local_rank_ = 0;
+  std::vector<MPI_Request> pending_;  // started by start_all_reduce_sum, not yet waited for
 };
 
 }  // namespace

@@ -26,8 +26,15 @@ Tensor Sequential::backward(const Tensor& dy) {
   for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) {
     if (it + 1 == layers_.rend()) it->second->needs_input_grad = needs_input_grad;
     g = it->second->backward(g);
+    if (backward_hook_) backward_hook_(*it->second);
   }
   return g;
+}
+
+void Sequential::set_backward_hook(const std::function<void(Layer&)>& hook) {
+  backward_hook_ = hook;
+  for (auto& [name, layer] : layers_)
+    if (auto* nested = dynamic_cast<Sequential*>(layer.get())) nested->set_backward_hook(hook);
 }
 
 std::vector<std::pair<std::string, Layer*>> Sequential::children() {

@@ -1,6 +1,11 @@
 // Sequential: layers applied in order, named "0", "1", ... (or given names,
 // as torchvision's "downsample.0"/"downsample.1" and ResNet's conv1, bn1, ...).
+// A backward hook sees each child as soon as its backward has returned (its
+// parameter gradients are final then): data parallelism starts all-reducing
+// them while the earlier layers' backward runs.
 #pragma once
+
+#include <functional>
 
 #include "layers/layer.h"
 
@@ -17,9 +22,13 @@ class Sequential : public Layer {
   std::vector<std::pair<std::string, Layer*>> children() override;
   std::size_t size() const { return layers_.size(); }
   Layer& at(std::size_t i) { return *layers_.at(i).second; }
+  // Calls hook(child) after each child's backward, here and in every nested
+  // Sequential child (added before this call); an empty hook removes it.
+  void set_backward_hook(const std::function<void(Layer&)>& hook);
 
  private:
   std::vector<std::pair<std::string, LayerPtr>> layers_;
+  std::function<void(Layer&)> backward_hook_;
 };
 
 }  // namespace gcnn

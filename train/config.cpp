@@ -400,6 +400,7 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
       d.fail("bucket_mb", "must be in [0.001, 4096]");
     c.distributed.sync_bn = d.get<bool>("sync_bn", c.distributed.sync_bn);
     c.distributed.check_params = d.get<bool>("check_params", c.distributed.check_params);
+    c.distributed.overlap = d.get<bool>("overlap", c.distributed.overlap);
     d.finish();
   }
   for (Options& phase : o.list("phases")) c.phases.push_back(parse_phase(phase, c.optimizer));

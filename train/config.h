@@ -85,6 +85,7 @@ struct DistributedConfig {
   double bucket_mb = 25;       // gradients are all-reduced in buckets of about this many MiB
   bool sync_bn = false;        // batch norm uses the statistics of the global batch (all ranks)
   bool check_params = false;   // debug: compare a parameter checksum across ranks after every step
+  bool overlap = true;         // start each bucket's all-reduce during backward (false: after it; same results)
 };
 
 struct ExperimentConfig {

@@ -11,6 +11,7 @@
 
 #include "kernels/error.h"
 #include "layers/batchnorm.h"
+#include "layers/sequential.h"
 
 namespace gcnn::train {
 
@@ -48,10 +49,46 @@ void for_each_batchnorm(Layer& layer, Communicator* comm) {
   for (auto& child : layer.children()) for_each_batchnorm(*child.second, comm);
 }
 
+// Every layer of the tree under root, with the indices (in list) of its own
+// and its descendants' parameters.
+void index_layers(Layer& root, const std::unordered_map<const Parameter*, std::size_t>& index,
+                  std::unordered_map<const Layer*, std::vector<std::size_t>>& out) {
+  std::vector<std::size_t>& mine = out[&root];
+  for (const auto& p : named_parameters(root)) mine.push_back(index.at(p.param));
+  for (auto& child : root.children()) index_layers(*child.second, index, out);
+}
+
 }  // namespace
 
-DataParallel::DataParallel(Communicator& comm, double bucket_mb)
-    : comm_(comm), bucket_values_(std::max<std::size_t>(1, static_cast<std::size_t>(bucket_mb * 1024 * 1024 / 4))) {}
+DataParallel::DataParallel(Communicator& comm, Layer& model, double bucket_mb, bool overlap)
+    : comm_(comm), model_(model) {
+  const auto bucket_values = std::max<std::size_t>(1, static_cast<std::size_t>(bucket_mb * 1024 * 1024 / 4));
+  std::vector<NamedParameter> params = named_parameters(model);
+  std::reverse(params.begin(), params.end());  // the order backward finishes them in
+  std::unordered_map<const Parameter*, std::size_t> index;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto n = static_cast<std::size_t>(params[i].param->grad.numel());
+    // A new bucket when this parameter does not fit (a bucket holds at least one, however large).
+    if (buckets_.empty() || (!buckets_.back().params.empty() && buckets_.back().values + n > bucket_values))
+      buckets_.emplace_back();
+    buckets_.back().params.push_back(params[i].param);
+    buckets_.back().values += n;
+    bucket_of_.push_back(buckets_.size() - 1);
+    index[params[i].param] = i;
+  }
+  final_.assign(params.size(), false);
+  index_layers(model, index, params_of_layer_);
+  const Device device = layer_device(model);
+  if (device.is_cuda()) nccl_ = std::make_unique<cuda::NcclCommunicator>(comm, device.index);
+  if (auto* sequential = dynamic_cast<Sequential*>(&model); sequential && overlap) {
+    sequential->set_backward_hook([this](Layer& layer) { layer_backward_done(layer); });
+    hooked_ = true;
+  }
+}
+
+DataParallel::~DataParallel() {
+  if (hooked_) static_cast<Sequential&>(model_).set_backward_hook({});
+}
 
 float DataParallel::mean_loss(float local) {
   double sum = local;
@@ -59,31 +96,65 @@ float DataParallel::mean_loss(float local) {
   return static_cast<float>(sum / comm_.world_size());
 }
 
-void DataParallel::average_gradients(Layer& model) {
-  std::vector<NamedParameter> params = named_parameters(model);
-  std::reverse(params.begin(), params.end());  // the order backward finishes them in
+void DataParallel::begin_backward() {
+  std::fill(final_.begin(), final_.end(), false);
+  for (Bucket& b : buckets_) b.pending = b.params.size();
+  next_bucket_ = 0;
+  in_backward_ = true;
+}
+
+void DataParallel::layer_backward_done(Layer& layer) {
+  if (!in_backward_) return;
+  const auto it = params_of_layer_.find(&layer);
+  if (it == params_of_layer_.end()) return;
+  for (std::size_t i : it->second) {
+    if (final_[i]) continue;
+    final_[i] = true;
+    --buckets_[bucket_of_[i]].pending;
+  }
+  start_ready_buckets();
+}
+
+// Buckets start in their fixed order, each once all its gradients are final.
+void DataParallel::start_ready_buckets() {
+  while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].pending == 0) start(buckets_[next_bucket_++]);
+}
+
+void DataParallel::start(Bucket& bucket) {
+  if (nccl_) {
+    std::vector<cuda::DeviceBuffer> buffers;
+    for (Parameter* p : bucket.params)
+      buffers.push_back({p->grad.data<float>(), static_cast<std::size_t>(p->grad.numel())});
+    nccl_->start_all_reduce_mean(buffers);
+    return;
+  }
+  bucket.host.resize(bucket.values);
+  std::size_t offset = 0;
+  for (Parameter* p : bucket.params) {
+    read_values(p->grad, bucket.host.data() + offset);
+    offset += static_cast<std::size_t>(p->grad.numel());
+  }
+  comm_.start_all_reduce_sum(bucket.host.data(), bucket.host.size());
+}
+
+void DataParallel::finish_gradients() {
+  GCNN_CHECK(in_backward_, "DataParallel::finish_gradients without begin_backward");
+  in_backward_ = false;
+  for (Bucket& b : buckets_) b.pending = 0;
+  start_ready_buckets();
+  if (nccl_) {
+    nccl_->order_compute_after_all_reduces();
+    return;
+  }
+  comm_.wait_all_reduces();
   const float scale = 1.0f / static_cast<float>(comm_.world_size());
-  std::size_t first = 0;
-  while (first < params.size()) {
-    // A bucket: parameters from `first` while they fit (at least one, however large).
-    std::size_t last = first, values = 0;
-    while (last < params.size() &&
-           (last == first || values + static_cast<std::size_t>(params[last].param->grad.numel()) <= bucket_values_))
-      values += static_cast<std::size_t>(params[last++].param->grad.numel());
-    bucket_.resize(values);
+  for (Bucket& b : buckets_) {
+    for (float& v : b.host) v *= scale;
     std::size_t offset = 0;
-    for (std::size_t i = first; i < last; ++i) {
-      read_values(params[i].param->grad, bucket_.data() + offset);
-      offset += static_cast<std::size_t>(params[i].param->grad.numel());
+    for (Parameter* p : b.params) {
+      write_values(p->grad, b.host.data() + offset);
+      offset += static_cast<std::size_t>(p->grad.numel());
     }
-    comm_.all_reduce_sum(bucket_.data(), bucket_.size());
-    for (float& v : bucket_) v *= scale;
-    offset = 0;
-    for (std::size_t i = first; i < last; ++i) {
-      write_values(params[i].param->grad, bucket_.data() + offset);
-      offset += static_cast<std::size_t>(params[i].param->grad.numel());
-    }
-    first = last;
   }
 }
 

@@ -1,43 +1,77 @@
 // Data-parallel training over a Communicator (kernels/communicator.h): rank
 // 0's model copied to every rank at the start, the loss averaged over ranks,
-// gradients averaged in buckets of a fixed order after backward (so results
+// gradients averaged in buckets of a fixed composition and order (so results
 // depend on the seed and the world size only), batch norm synchronised when
 // asked, a cross-rank parameter checksum (debug) and a failure a test can
 // inject on one rank (GCNN_DEBUG_FAIL=<rank>:<step>).
 //
-// The all-reduce runs after the whole backward, not overlapped with it: the
-// layers' explicit backward has no per-parameter completion hook to start a
-// bucket from (a Sequential's children finish in reverse order, but residual
-// blocks finish theirs internally).
+// Overlap, as PyTorch DDP: buckets hold the parameters in reverse order (the
+// order backward finishes them in); the model's backward hook
+// (Sequential::set_backward_hook) reports each finished child, and a bucket's
+// all-reduce starts as soon as all its gradients are final, while the earlier
+// layers' backward runs: MPI_Iallreduce of a host copy on the CPU, NCCL on a
+// communication stream ordered with events on CUDA. A residual block reports
+// once, when its whole backward is done; parameters no hook reported start at
+// the end of backward.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "kernels/communicator.h"
+#include "kernels/cuda/nccl_communicator.h"
 #include "layers/layer.h"
 
 namespace gcnn::train {
 
 class DataParallel {
  public:
-  // comm must outlive this object; bucket_mb: MiB of gradients per all-reduce.
-  DataParallel(Communicator& comm, double bucket_mb);
+  // Averages the gradients of model (which must outlive this object) over
+  // comm's ranks: through comm on the CPU, through NCCL (bootstrapped over
+  // comm) when model is on a CUDA device. bucket_mb: MiB of gradients per
+  // all-reduce. overlap: start buckets from the model's backward hook;
+  // false: all of them after backward (the same buckets, the same results).
+  DataParallel(Communicator& comm, Layer& model, double bucket_mb, bool overlap);
+  ~DataParallel();
+  DataParallel(const DataParallel&) = delete;
+  DataParallel& operator=(const DataParallel&) = delete;
 
   Communicator& comm() { return comm_; }
   // The mean over ranks of each rank's loss (non-finite on every rank when it is on any).
   float mean_loss(float local);
-  // Every parameter gradient replaced by its mean over ranks: gradients packed
-  // in reverse parameter order into host buckets of about bucket_mb MiB, each
-  // summed by one all-reduce and scaled by 1 / world size.
-  void average_gradients(Layer& model);
+  // Before model.backward: no bucket of this step is started yet.
+  void begin_backward();
+  // After model.backward: starts the buckets not started yet and waits for
+  // all of them; every parameter gradient is then its mean over ranks (on
+  // CUDA: for whatever the compute stream runs after this call).
+  void finish_gradients();
   // Bytes all-reduced per step for model (4 per gradient value).
   static std::int64_t gradient_bytes(Layer& model);
 
  private:
+  struct Bucket {
+    std::vector<Parameter*> params;  // reverse parameter order
+    std::size_t values = 0;
+    std::size_t pending = 0;         // parameters whose gradient is not final yet this step
+    std::vector<float> host;         // the CPU path's copy being all-reduced
+  };
+  void layer_backward_done(Layer& layer);
+  void start_ready_buckets();
+  void start(Bucket& bucket);
+
   Communicator& comm_;
-  std::size_t bucket_values_;
-  std::vector<float> bucket_;
+  Layer& model_;
+  bool hooked_ = false;
+  std::unique_ptr<cuda::NcclCommunicator> nccl_;  // when the model is on a CUDA device
+  std::vector<Bucket> buckets_;
+  std::vector<std::size_t> bucket_of_;             // by index in the reversed parameter list
+  std::vector<bool> final_;                        // gradient final this step, same index
+  std::unordered_map<const Layer*, std::vector<std::size_t>> params_of_layer_;  // same indices
+  std::size_t next_bucket_ = 0;                    // buckets before it are started
+  bool in_backward_ = false;
 };
 
 // Copies rank 0's parameters and buffers to every rank.

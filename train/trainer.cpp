@@ -188,8 +188,9 @@ float train_step(Layer& model, optim::Optimizer& optimizer, const Tensor& x, con
   if (!std::isfinite(value)) return value;
   Tensor dpred = Tensor::empty(pred.shape(), pred.device());
   ops::loss_backward(loss, pred, target, dpred, huber_delta, target_weights);
+  if (parallel) parallel->begin_backward();
   model.backward(dpred);
-  if (parallel) parallel->average_gradients(model);
+  if (parallel) parallel->finish_gradients();
   optimizer.step(at.lr, at.momentum);
   return value;
 }
@@ -229,7 +230,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   std::optional<DataParallel> parallel;
   if (world > 1) {
     broadcast_model(*model, comm);
-    parallel.emplace(comm, config.distributed.bucket_mb);
+    parallel.emplace(comm, *model, config.distributed.bucket_mb, config.distributed.overlap);
   }
   if (config.distributed.sync_bn) synchronise_batchnorm(*model, &comm);
   const InjectedFailure injected_failure;

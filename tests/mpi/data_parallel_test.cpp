@@ -1,8 +1,11 @@
 // Data-parallel training on 2 ranks (run under mpirun -np 2): with sync_bn, 2
 // ranks x batch 16 end with the parameters of 1 process x batch 32; without
-// it they do not (per-rank statistics); the emulated CUDA backend's 2-rank run
-// matches the CPU's; the parameter checksum names a rank that diverged; a
-// resume with another world size is refused naming both sizes.
+// it they do not (per-rank statistics); the emulated CUDA backend's 2-rank run,
+// whose gradients go through the NCCL communicator (served by the emulation's
+// NCCL stand-in), matches the CPU's; all-reduces overlapped with backward give
+// bit-identical parameters to all-reduces after it, on both backends; the
+// parameter checksum names a rank that diverged; a resume with another world
+// size is refused naming both sizes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +14,7 @@
 #include <filesystem>
 
 #include "data/csv.h"
+#include "kernels/cuda/emulation/control.h"
 #include "kernels/error.h"
 #include "layers/safetensors.h"
 #include "tests/mpi/data_parallel_test.h"
@@ -138,11 +142,19 @@ TEST(DataParallel, EmulatedCudaRunMatchesTheCpuRun) {
   const fs::path runs = shared_dir("emulated_cuda");
   for (const char* device : {"cpu", "cuda:0"}) {
     const std::string name = device[1] == 'p' ? "cpu" : "cuda";
+    const std::uint64_t nccl_before = emu::nccl_all_reduce_count();
     TrainResult r = train(tiny(runs, name,
                                {"data.batch_size=16", "distributed.sync_bn=true", std::string("device=") + device,
                                 "phases=[{epochs: 1, schedule: one_cycle, lr: 0.05}]"}),
                           &job());
     EXPECT_EQ(r.epochs_done, 1);
+    // 3 steps, each all-reducing every parameter tensor through NCCL on CUDA, never on the CPU.
+    const std::uint64_t nccl_calls = emu::nccl_all_reduce_count() - nccl_before;
+    if (name == "cpu") {
+      EXPECT_EQ(nccl_calls, 0u);
+    } else {
+      EXPECT_EQ(nccl_calls, 3 * named_parameters(*build_model(tiny(runs, "m", {}), 1)).size());
+    }
   }
   if (job().rank() == 0) {
     EXPECT_LE(max_difference(runs / "cuda" / "last.safetensors", runs / "cpu" / "last.safetensors"), 1e-3);
@@ -152,6 +164,29 @@ TEST(DataParallel, EmulatedCudaRunMatchesTheCpuRun) {
     for (int column : {4, 5}) {  // train_loss, val_rmse
       const double a = std::stod(cpu.rows[0].fields[column]), b = std::stod(cuda.rows[0].fields[column]);
       EXPECT_NEAR(b, a, 1e-3 * std::max(1.0, std::abs(a))) << "column " << column;
+    }
+  }
+  job().barrier();
+}
+
+TEST(DataParallel, OverlappedAllReducesGiveBitIdenticalParameters) {
+  ASSERT_EQ(job().world_size(), 2) << "run under mpirun -np 2";
+  const fs::path runs = shared_dir("overlap");
+  for (const char* device : {"cpu", "cuda:0"}) {
+    for (const char* overlap : {"true", "false"}) {
+      const std::string name = std::string(device[1] == 'p' ? "cpu" : "cuda") + "_overlap_" + overlap;
+      // Buckets of ~1000 values: several per step, started at different points of backward.
+      train(tiny(runs, name,
+                 {"data.batch_size=16", std::string("device=") + device, "distributed.bucket_mb=0.004",
+                  std::string("distributed.overlap=") + overlap, "phases=[{epochs: 1, schedule: one_cycle, lr: 0.05}]"}),
+            &job());
+    }
+    if (job().rank() == 0) {
+      const std::string prefix = device[1] == 'p' ? "cpu" : "cuda";
+      EXPECT_EQ(max_difference(runs / (prefix + "_overlap_true") / "last.safetensors",
+                               runs / (prefix + "_overlap_false") / "last.safetensors"),
+                0.0)
+          << device;
     }
   }
   job().barrier();

@@ -3,7 +3,9 @@
 # 5 (GCNN_DEBUG_FAIL, in epoch 2 of 3 steps each), every rank exits (mpirun's
 # status is non-zero) with rank 1's message, the checkpoint of epoch 1 is left
 # intact, a resume by one process is refused (saved world size 2), and a
-# 2-rank resume finishes the run. Usage: rank_failure_and_resume.sh GCNN MPIRUN
+# 2-rank resume finishes the run. Commands that run in one process (lr-find,
+# cv) refuse a 2-rank launch with one message, from rank 0.
+# Usage: rank_failure_and_resume.sh GCNN MPIRUN
 set -u
 gcnn=$1
 mpirun=$2
@@ -49,4 +51,10 @@ grep -q "saved by a run of 2 rank(s)" "$dir/log" || fail "the world-size message
   fail "the 2-rank resume failed"
 grep -q "resuming .* after epoch 1 (step 3)" "$dir/log" || fail "the resume did not start after epoch 1"
 [ "$(wc -l < "$run/metrics.csv")" -eq 4 ] || fail "metrics.csv should hold epochs 1-3"
+for command in lr-find cv; do
+  "$mpirun" -np 2 --oversubscribe "$gcnn" "$command" --config "$dir/tiny.yaml" > "$dir/log" 2>&1 &&
+    fail "gcnn $command ran under mpirun -np 2"
+  [ "$(grep -c "gcnn $command runs in one process; launch without mpirun" "$dir/log")" -eq 1 ] ||
+    fail "gcnn $command: the refusal should be printed once, by rank 0"
+done
 echo "rank failure and resume: ok"

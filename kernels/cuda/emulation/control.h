@@ -23,6 +23,8 @@ int device_count();
 
 // Kernel launches run under emulation so far.
 std::uint64_t launch_count();
+// ncclAllReduce calls the NCCL stand-in (nccl.h) has served so far.
+std::uint64_t nccl_all_reduce_count();
 // Bytes currently held by the emulated cudaMalloc (tests check for leaks).
 std::size_t bytes_in_use();
 // True when ptr lies inside a live emulated cudaMalloc block.

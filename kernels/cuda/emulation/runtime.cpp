@@ -248,6 +248,9 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
   event->recorded = true;
   return cudaSuccess;
 }
+cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t event, unsigned flags) {
+  return event && event->recorded && flags == 0 ? cudaSuccess : record(cudaErrorInvalidResourceHandle);
+}
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   return event && event->recorded ? cudaSuccess : record(cudaErrorInvalidResourceHandle);
 }
