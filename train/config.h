@@ -87,6 +87,11 @@ struct DistributedConfig {
   bool check_params = false;   // debug: compare a parameter checksum across ranks after every step
 };
 
+// The CUDA backend's knobs.
+struct CudaConfig {
+  double workspace_mb = 512;  // most workspace a cuDNN convolution algorithm may use
+};
+
 struct ExperimentConfig {
   std::filesystem::path file;        // the YAML file
   std::string name = "experiment";
@@ -102,6 +107,8 @@ struct ExperimentConfig {
   std::vector<PhaseConfig> phases;
   std::filesystem::path runs_dir = "runs";
   int log_every = 0;                 // also print a plain line every N steps (0: per epoch only)
+  bool deterministic = false;        // CUDA: only cuDNN algorithms that give bit-identical reruns
+  CudaConfig cuda;
   YAML::Node resolved;               // the tree with overrides applied and paths made absolute
 
   int total_epochs() const;
