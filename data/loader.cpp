@@ -156,13 +156,27 @@ Batch DataLoader::build_batch(std::size_t b) const {
   return batch;
 }
 
-Tensor DataLoader::images_on(const Batch& batch, Device device) const {
-  if (!options_.augment_on_device) return batch.images.device() == device ? batch.images : batch.images.to(device);
+std::vector<Tensor> DataLoader::image_sources(const Batch& batch) const {
+  if (!options_.augment_on_device) return {batch.images};
   GCNN_CHECK(batch.pixels.defined() && batch.warps.defined(), "DataLoader::images_on: batch has no source pixels");
-  const std::int64_t count = batch.warps.dim(0);
-  Tensor out = Tensor::empty({count, 3, output_size_, output_size_}, device);
-  ops::augment_images(batch.pixels.to(device), dataset_.images.stored_size(), batch.warps.to(device), norm_, out);
+  return {batch.pixels, batch.warps};
+}
+
+Tensor DataLoader::images_from(const std::vector<Tensor>& sources) const {
+  GCNN_CHECK(sources.size() == (options_.augment_on_device ? 2u : 1u),
+             "DataLoader::images_from: {} source tensors, not those of image_sources", sources.size());
+  if (!options_.augment_on_device) return sources[0];
+  const Tensor &pixels = sources[0], &warps = sources[1];
+  Tensor out = Tensor::empty({warps.dim(0), 3, output_size_, output_size_}, pixels.device());
+  ops::augment_images(pixels, dataset_.images.stored_size(), warps, norm_, out);
   return out;
+}
+
+Tensor DataLoader::images_on(const Batch& batch, Device device) const {
+  std::vector<Tensor> sources = image_sources(batch);
+  for (Tensor& t : sources)
+    if (t.device() != device) t = t.to(device);
+  return images_from(sources);
 }
 
 }  // namespace gcnn

@@ -82,6 +82,11 @@ class DataLoader {
   // The batch's images on `device`: batch.images moved there, or with
   // augment_on_device the warp applied there (ops::augment_images).
   Tensor images_on(const Batch& batch, Device device) const;
+  // images_on in two halves, for callers that move tensors themselves (the
+  // trainer's BatchUploader): the host tensors images_on would move (images,
+  // or pixels and warps), and the images made from them once on a device.
+  std::vector<Tensor> image_sources(const Batch& batch) const;
+  Tensor images_from(const std::vector<Tensor>& sources) const;
 
  private:
   void stop_workers();

@@ -370,6 +370,13 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   if (!is_device_spec(c.device)) o.fail("device", "must be auto, cpu, cuda or cuda:N, got '" + c.device + "'");
   c.runs_dir = o.get<std::string>("runs_dir", "runs");
   c.log_every = o.get<int>("log_every", 0);
+  c.deterministic = o.get<bool>("deterministic", c.deterministic);
+  if (o.has("cuda")) {
+    Options d = o.child("cuda");
+    c.cuda.workspace_mb = d.get<double>("workspace_mb", c.cuda.workspace_mb);
+    if (!(c.cuda.workspace_mb >= 0 && c.cuda.workspace_mb <= 1024 * 1024)) d.fail("workspace_mb", "must be in [0, 1048576]");
+    d.finish();
+  }
   parse_data(o.child("data"), c.data, base_dir, root["data"]);
   parse_model(o.child("model"), c.model, base_dir, static_cast<int>(c.data.targets.size()), root["model"]);
   c.loss = o.get<std::string>("loss", c.loss);

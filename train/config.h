@@ -88,6 +88,11 @@ struct DistributedConfig {
   bool overlap = true;         // start each bucket's all-reduce during backward (false: after it; same results)
 };
 
+// The CUDA backend's knobs.
+struct CudaConfig {
+  double workspace_mb = 512;  // most workspace a cuDNN convolution algorithm may use
+};
+
 struct ExperimentConfig {
   std::filesystem::path file;        // the YAML file
   std::string name = "experiment";
@@ -103,6 +108,8 @@ struct ExperimentConfig {
   std::vector<PhaseConfig> phases;
   std::filesystem::path runs_dir = "runs";
   int log_every = 0;                 // also print a plain line every N steps (0: per epoch only)
+  bool deterministic = false;        // CUDA: only cuDNN algorithms that give bit-identical reruns
+  CudaConfig cuda;
   YAML::Node resolved;               // the tree with overrides applied and paths made absolute
 
   int total_epochs() const;

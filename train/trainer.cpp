@@ -16,6 +16,8 @@
 #include "data/csv.h"
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
+#include "kernels/cuda/backend.h"
+#include "kernels/upload.h"
 #include "layers/safetensors.h"
 #include "train/checkpoint.h"
 #include "train/data.h"
@@ -64,13 +66,13 @@ std::vector<optim::ParamGroup> make_groups(Layer& model) {
   return groups;
 }
 
-// Standardises the targets of a batch in place and moves it to device.
-Tensor prepare_targets(const Tensor& targets, const ExperimentData& data, bool normalize, Device device) {
+// The targets of a batch (on the host), standardised when normalize.
+Tensor standardised_targets(const Tensor& targets, const ExperimentData& data, bool normalize) {
+  if (!normalize) return targets;
   std::vector<float> t = targets.to_vector();
   const std::size_t T = data.target_names.size();
-  if (normalize)
-    for (std::size_t i = 0; i < t.size(); ++i) t[i] = (t[i] - data.target_mean[i % T]) / data.target_std[i % T];
-  return Tensor::from_vector(targets.shape(), t, device);
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = (t[i] - data.target_mean[i % T]) / data.target_std[i % T];
+  return Tensor::from_vector(targets.shape(), t);
 }
 
 // Validation metrics per target, in physical units.
@@ -136,14 +138,16 @@ std::string dump_yaml(const YAML::Node& node) {
 class ProgressBar {
  public:
   explicit ProgressBar(bool enabled) : tty_(enabled && isatty(fileno(stdout))) {}
+  // loss: the running mean last read from the device, NaN before the first read.
   void update(int epoch, int epochs, std::int64_t step, std::int64_t steps, double loss, double images_per_s,
               double eta) {
     if (!tty_) return;
     const int width = 24;
     const int filled = static_cast<int>(width * (step + 1) / std::max<std::int64_t>(1, steps));
-    fmt::print("\repoch {}/{} [{}{}] {}/{} loss {:.4f} {:.0f} img/s ETA {}   ", epoch, epochs,
+    fmt::print("\repoch {}/{} [{}{}] {}/{} loss {} {:.0f} img/s ETA {}   ", epoch, epochs,
                std::string(static_cast<std::size_t>(filled), '#'), std::string(static_cast<std::size_t>(width - filled), ' '),
-               step + 1, steps, loss, images_per_s, format_duration(eta));
+               step + 1, steps, std::isnan(loss) ? std::string("-") : fmt::format("{:.4f}", loss), images_per_s,
+               format_duration(eta));
     std::fflush(stdout);
   }
   void clear() {
@@ -195,6 +199,34 @@ float train_step(Layer& model, optim::Optimizer& optimizer, const Tensor& x, con
   return value;
 }
 
+RunningLoss::RunningLoss(Device device)
+    : state(Tensor::zeros({2}, device)), running(Tensor::zeros({ops::kRunningLossSize}, device)) {
+  reset();
+}
+
+void RunningLoss::reset() {
+  running.zero();
+  running.slice(3, 4).fill(-1.0f);
+}
+
+RunningLoss::Totals RunningLoss::read() const {
+  const std::vector<float> v = running.to_vector();
+  return {static_cast<double>(v[0]), static_cast<std::int64_t>(v[2]), static_cast<std::int64_t>(v[3])};
+}
+
+void train_step_on_device(Layer& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& target,
+                          ops::LossKind loss_kind, float huber_delta, const optim::ScheduleValue& at,
+                          const Tensor& target_weights, DataParallel* parallel, RunningLoss& loss, std::int64_t step) {
+  Tensor pred = model.forward(x, true);
+  ops::loss_forward_on_device(loss_kind, pred, target, loss.state, huber_delta, target_weights);
+  ops::accumulate_loss(loss.state, loss.running, step);
+  Tensor dpred = Tensor::empty(pred.shape(), pred.device());
+  ops::loss_backward_on_device(loss_kind, pred, target, loss.state, dpred, huber_delta, target_weights);
+  model.backward(dpred);
+  if (parallel) parallel->average_gradients(model);
+  optimizer.step(at.lr, at.momentum);
+}
+
 TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions& options) {
   const Clock::time_point start = Clock::now();
   TrivialCommunicator single_process;
@@ -202,6 +234,9 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   const int rank = comm.rank(), world = comm.world_size();
   const bool main_rank = rank == 0;
   const Device device = rank_device(parse_device(config.device), config.device, comm);
+  if (device.is_cuda())
+    cuda::set_conv_search_policy(
+        {static_cast<std::size_t>(config.cuda.workspace_mb * 1024 * 1024), config.deterministic});
   const fs::path run_dir = config.run_dir();
   // Rank 0 claims the folder and writes the data files; the others read them after.
   std::optional<RunFolder> folder;
@@ -287,6 +322,8 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   result.baseline_val_rmse = baseline;
   result.best_val_rmse = progress.best_val_rmse;
   ProgressBar bar(options.progress && main_rank);
+  BatchUploader uploader(device);
+  RunningLoss running_loss(device);
   double train_seconds = 0;
   std::int64_t train_images = 0;
   int epochs_this_run = 0;
@@ -305,41 +342,69 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
 
     const Clock::time_point epoch_start = Clock::now();
     data->train_loader().start_epoch(static_cast<std::uint64_t>(epoch));
-    double loss_sum = 0;
+    running_loss.reset();
+    double shown_loss = std::nan("");  // the running mean last read back, for the progress bar
+    const std::int64_t phase_steps_before = epoch_in_phase * steps_per_epoch;  // steps of this phase before this epoch
     std::int64_t step_in_epoch = 0, images = 0;
     optim::ScheduleValue sv;
     Batch batch;
+    // Reads the running loss back (the step's only wait for the device) and
+    // stops on a non-finite loss; with several ranks, at the epoch's end only,
+    // summed over the ranks (every rank reaches it and stops alike).
+    auto read_loss = [&](bool epoch_end) {
+      RunningLoss::Totals totals = running_loss.read();
+      if (world > 1) {
+        double sums[3] = {totals.sum, static_cast<double>(totals.steps), totals.first_nonfinite_step >= 0 ? 1.0 : 0.0};
+        comm.all_reduce_sum(sums, 3);
+        totals.sum = sums[0];
+        totals.steps = static_cast<std::int64_t>(sums[1]);
+        if (sums[2] > 0 && totals.first_nonfinite_step < 0) totals.first_nonfinite_step = step_in_epoch;
+      }
+      if (totals.first_nonfinite_step >= 0 && (world == 1 || epoch_end)) {
+        bar.clear();
+        const std::int64_t bad = totals.first_nonfinite_step;
+        const double bad_lr =
+            optim::schedule_at(phase.schedule, phase_steps_before + bad - 1, steps_per_epoch, phase_steps).lr;
+        GCNN_FAIL("training stopped: the {} loss became non-finite at epoch {} step {} (lr {:.3g}); the last good "
+                  "checkpoint {} (after epoch {}) is left intact. Try a lower learning rate.",
+                  config.loss, epoch + 1, bad, bad_lr,
+                  fs::exists(last_path) ? last_path.string() : std::string("(none yet)"), progress.epochs_done);
+      }
+      return totals;
+    };
     while (data->train_loader().next(batch)) {
-      const std::int64_t step_in_phase = epoch_in_phase * steps_per_epoch + step_in_epoch;
+      const std::int64_t step_in_phase = phase_steps_before + step_in_epoch;
       sv = optim::schedule_at(phase.schedule, step_in_phase, steps_per_epoch, phase_steps);
       // Dropout masks: one stream per step, and per rank when there are several.
       const std::uint64_t step_seed = derive_seed(config.seed, static_cast<std::uint64_t>(progress.global_step));
       model->set_seed(world > 1 ? derive_seed(step_seed, static_cast<std::uint64_t>(rank)) : step_seed);
-      Tensor x = data->train_loader().images_on(batch, device);
-      Tensor target = prepare_targets(batch.targets, *data, config.data.normalize_targets, device);
-      const float loss = train_step(*model, *optimizer, x, target, loss_kind, config.huber_delta, sv, target_weights,
-                                    parallel ? &*parallel : nullptr);
-      if (!std::isfinite(loss)) {
-        bar.clear();
-        GCNN_FAIL("training stopped: the {} loss became {} at epoch {} step {} (lr {:.3g}); the last good checkpoint "
-                  "{} (after epoch {}) is left intact. Try a lower learning rate.",
-                  config.loss, loss, epoch + 1, step_in_epoch + 1, sv.lr,
-                  fs::exists(last_path) ? last_path.string() : std::string("(none yet)"), progress.epochs_done);
-      }
-      loss_sum += loss;
+      std::vector<Tensor> host = data->train_loader().image_sources(batch);
+      host.push_back(standardised_targets(batch.targets, *data, config.data.normalize_targets));
+      std::vector<Tensor> on_device = uploader.upload(host);
+      const Tensor target = on_device.back();
+      on_device.pop_back();
+      const Tensor x = data->train_loader().images_from(on_device);
+      train_step_on_device(*model, *optimizer, x, target, loss_kind, config.huber_delta, sv, target_weights,
+                           parallel ? &*parallel : nullptr, running_loss, step_in_epoch + 1);
       images += static_cast<std::int64_t>(batch.ids.size()) * world;  // the global batch
       ++step_in_epoch;
       ++progress.global_step;
       if (world > 1 && config.distributed.check_params) check_parameters_agree(*model, comm, progress.global_step);
       injected_failure.after_step(rank, progress.global_step);
+      if (options.after_step) options.after_step(progress.global_step);
+      if (config.log_every > 0 && progress.global_step % config.log_every == 0) {
+        const RunningLoss::Totals totals = read_loss(false);
+        shown_loss = totals.sum / static_cast<double>(std::max<std::int64_t>(totals.steps, 1));
+        if (main_rank && !isatty(fileno(stdout)))
+          fmt::print("  step {} loss {:.4f} lr {:.3g}\n", progress.global_step, shown_loss, sv.lr);
+      }
       const double elapsed = seconds_since(epoch_start);
-      bar.update(epoch + 1, total_epochs, step_in_epoch - 1, steps_per_epoch, loss_sum / static_cast<double>(step_in_epoch),
+      bar.update(epoch + 1, total_epochs, step_in_epoch - 1, steps_per_epoch, shown_loss,
                  static_cast<double>(images) / elapsed,
                  elapsed / static_cast<double>(step_in_epoch) * static_cast<double>(steps_per_epoch - step_in_epoch));
-      if (main_rank && config.log_every > 0 && progress.global_step % config.log_every == 0 && !isatty(fileno(stdout)))
-        fmt::print("  step {} loss {:.4f} lr {:.3g}\n", progress.global_step, loss, sv.lr);
     }
     GCNN_CHECK(step_in_epoch > 0, "epoch {}: the training split gave no batch", epoch + 1);
+    const RunningLoss::Totals epoch_loss = read_loss(true);
     const double epoch_train_seconds = seconds_since(epoch_start);
     train_seconds += epoch_train_seconds;
     train_images += images;
@@ -347,7 +412,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
     const Validation val = validate(*model, *data, config, device, comm);
     const double epoch_seconds = seconds_since(epoch_start);
     const double images_per_s = static_cast<double>(images) / epoch_train_seconds;
-    const double train_loss = loss_sum / static_cast<double>(step_in_epoch);
+    const double train_loss = epoch_loss.sum / static_cast<double>(epoch_loss.steps);
     bar.clear();
 
     progress.epochs_done = epoch + 1;

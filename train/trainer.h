@@ -20,7 +20,9 @@
 // sharded and gathered, and only rank 0 writes the run folder and prints.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,9 @@ struct TrainOptions {
   int stop_after_epochs = -1;   // stop after this many epochs of this invocation (tests: interrupt a run)
   bool overwrite = false;       // a new run may replace a previous run in its folder
   Communicator* communicator = nullptr;  // the ranks of a data-parallel run (null: this process alone)
+  // Called after each training step has been issued, with the global step
+  // count (tests count what a step made the host wait for).
+  std::function<void(std::int64_t global_step)> after_step;
 };
 
 struct TrainResult {
@@ -57,7 +62,10 @@ struct TrainResult {
 // Runs (or resumes) the experiment. Claims the run folder first (RunFolder:
 // no new run over an old one without overwrite, locked against a second
 // process). Throws gcnn::Error on a non-finite loss, after leaving the last
-// good checkpoint untouched.
+// good checkpoint untouched. The steps do not wait for the device: batches
+// are uploaded through a BatchUploader and the loss stays on the device
+// (RunningLoss), read back every log_every steps and at the end of each epoch
+// (so a non-finite loss is found there, naming the step it first appeared at).
 TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions& options);
 
 // One optimisation step, the unit every training loop runs: forward in
@@ -70,6 +78,32 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
 float train_step(Layer& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& target, ops::LossKind loss,
                  float huber_delta, const optim::ScheduleValue& at, const Tensor& target_weights = {},
                  DataParallel* parallel = nullptr);
+
+// The training loss kept on the device (train_step_on_device): the last
+// step's ops::loss_forward_on_device state and the running sum since reset().
+class RunningLoss {
+ public:
+  explicit RunningLoss(Device device);
+  // Zeroes the sum, on the device (no wait).
+  void reset();
+  struct Totals {
+    double sum = 0;                          // of the step losses added
+    std::int64_t steps = 0;                  // how many
+    std::int64_t first_nonfinite_step = -1;  // the `step` of the first non-finite one, or -1
+  };
+  // The one place the host waits for the device: a 16-byte copy back.
+  Totals read() const;
+  Tensor state, running;
+};
+
+// train_step without a host round trip, what train_experiment runs: the loss
+// stays on the model's device and is added to `loss` as step `step`
+// (ops::accumulate_loss). A non-finite loss does not stop the step (the model
+// is then spoilt, and the caller stops when it reads `loss`). With parallel,
+// the gradients are averaged over ranks and `loss` holds this rank's losses.
+void train_step_on_device(Layer& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& target,
+                          ops::LossKind loss_kind, float huber_delta, const optim::ScheduleValue& at,
+                          const Tensor& target_weights, DataParallel* parallel, RunningLoss& loss, std::int64_t step);
 
 // Validation metrics of predictions against truths (same length).
 double rmse(const std::vector<float>& pred, const std::vector<float>& truth);

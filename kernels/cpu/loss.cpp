@@ -27,4 +27,15 @@ void loss_backward(ops::LossKind kind, const Tensor& pred, const Tensor& target,
            ops::loss_element_grad(kind, p[i] - t[i], huber_delta);
 }
 
+void loss_state(ops::LossKind kind, bool rmse, const Tensor& pred, const Tensor& target, float huber_delta,
+                const float* weights, Tensor& state) {
+  double weight_sum = static_cast<double>(pred.shape()[1]);
+  if (weights) {
+    weight_sum = 0.0;
+    for (std::int64_t t = 0; t < pred.shape()[1]; ++t) weight_sum += weights[t];
+  }
+  ops::loss_state_from_sum(loss_sum(kind, pred, target, huber_delta, weights),
+                           static_cast<double>(pred.shape()[0]) * weight_sum, rmse, state.data<float>());
+}
+
 }  // namespace gcnn::cpu

@@ -12,4 +12,7 @@ double loss_sum(ops::LossKind kind, const Tensor& pred, const Tensor& target, fl
 // dpred = grad_scale * w[t] * loss_element_grad(kind, pred - target).
 void loss_backward(ops::LossKind kind, const Tensor& pred, const Tensor& target, Tensor& dpred, float huber_delta,
                    float grad_scale, const float* weights);
+// state [2] = {loss, gradient scale} (ops::loss_state_from_sum); rmse: the square root of the MSE.
+void loss_state(ops::LossKind kind, bool rmse, const Tensor& pred, const Tensor& target, float huber_delta,
+                const float* weights, Tensor& state);
 }  // namespace gcnn::cpu

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace gcnn::cuda {
 
@@ -49,9 +51,52 @@ void reset_peak(int device);
 void empty_cache(int device);
 
 enum class CopyKind { HostToDevice, DeviceToHost, DeviceToDevice };
-// Copies on the device's stream and waits for the copy to finish.
+// Copies on the device's stream; waits for the copy only when it goes to the
+// host (a host source may be reused as soon as this returns).
 void copy(int device, void* dst, const void* src, std::size_t bytes, CopyKind kind);
 void fill_float(int device, float* dst, std::size_t count, float value);
 void synchronize(int device);
+
+// How the cuDNN algorithm search (kernels/cuda/conv_algorithm.cu) picks,
+// process-wide (experiment keys cuda.workspace_mb and deterministic): the
+// most workspace an algorithm may use, and whether only algorithms cuDNN
+// reports as deterministic qualify (bit-identical reruns on one GPU).
+// Convolutions met after a change search again.
+struct ConvSearchPolicy {
+  std::size_t workspace_limit = std::size_t{512} << 20;
+  bool deterministic = false;
+};
+void set_conv_search_policy(const ConvSearchPolicy& policy);
+ConvSearchPolicy conv_search_policy();
+
+// Host->device uploads that do not stall the host or the device
+// (kernels/cuda/upload.cu): each upload is staged into one of two pinned host
+// buffers (the slot) and copied on a copy stream of its own, and the
+// device's compute stream waits for it through an event, so the copy of batch
+// i + 1 runs while step i computes. The copy into a slot waits (on the device)
+// for the compute work enqueued before the previous upload, which is the last
+// to read that slot's destinations; the host waits only when it is two
+// uploads ahead of the copy engine.
+class PinnedUploader {
+ public:
+  static constexpr int kSlots = 2;
+  struct Part {
+    void* device_dst;
+    const void* host_src;
+    std::size_t bytes;
+  };
+  explicit PinnedUploader(int device);
+  ~PinnedUploader();
+  PinnedUploader(const PinnedUploader&) = delete;
+  PinnedUploader& operator=(const PinnedUploader&) = delete;
+  // Uploads parts as the next batch through slot (0 or 1; callers alternate).
+  // fresh_destinations: some device_dst was allocated since the slot's last
+  // use, so the copy waits for all compute work enqueued so far.
+  void upload(int slot, const std::vector<Part>& parts, bool fresh_destinations);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace gcnn::cuda

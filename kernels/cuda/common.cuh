@@ -47,10 +47,10 @@
 
 // GCNN_LAUNCH(kernel, grid, block, shared_bytes, stream, args...): launches a
 // __global__ function and checks the launch. Under emulation it runs the grid
-// on host fibers before returning.
+// on host fibers before returning, after the stream's deferred copies.
 #ifdef GCNN_CUDA_EMULATION
 #define GCNN_LAUNCH(kernel, grid, block, shared_bytes, stream, ...) \
-  ((void)(stream), ::gcnn::emu::launch(#kernel, kernel, grid, block, shared_bytes, __VA_ARGS__))
+  (::gcnn::emu::run_pending(stream), ::gcnn::emu::launch(#kernel, kernel, grid, block, shared_bytes, __VA_ARGS__))
 #else
 #define GCNN_LAUNCH(kernel, grid, block, shared_bytes, stream, ...)       \
   do {                                                                    \

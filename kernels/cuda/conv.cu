@@ -4,15 +4,16 @@
 // defined, which we do not do, so the build stays warning-free).
 //
 // Per shape (device, input, weight, stride, padding) a plan holds the
-// descriptors and the algorithm chosen once for each direction: the first
-// result of the cudnnGet*Algorithm_v7 heuristics (documented to be ordered by
-// expected performance) whose status is CUDNN_STATUS_SUCCESS and whose math
-// type is not a tensor-op one. The convolution descriptor asks for
-// CUDNN_FMA_MATH, documented as restricting cuDNN to FMA (non-tensor-core)
-// kernels: CUDNN_DEFAULT_MATH would let Ampere/Hopper run FP32 convolutions
-// in TF32, too coarse for the 1e-4 accuracy bar. Workspaces come from the
-// caching allocator as Tensors of the size cudnnGet*WorkspaceSize reports for
-// the chosen algorithm (the compute calls require at least that many bytes).
+// descriptors. The algorithm of each direction is found by measurement
+// (conv_algorithm.cu: cudnnFind*AlgorithmEx once per shape and search policy,
+// within the workspace limit, deterministic ones only when asked), and its
+// math type written back to the descriptor before each call. The convolution
+// descriptor asks for CUDNN_FMA_MATH, documented as restricting cuDNN to FMA
+// (non-tensor-core) kernels: CUDNN_DEFAULT_MATH would let Ampere/Hopper run
+// FP32 convolutions in TF32, too coarse for the 1e-4 accuracy bar; the search
+// is told not to pick tensor-op math either. Workspaces come from the one
+// buffer per device that conv_algorithm.cu keeps (the compute calls require
+// at least the bytes the chosen algorithm reported).
 // Every compute call uses beta = 0, which cuDNN documents as "the output is
 // not read", so outputs are overwritten.
 #include "kernels/cuda/common.cuh"
@@ -23,6 +24,7 @@
 #include <tuple>
 
 #include "kernels/cuda/conv.h"
+#include "kernels/cuda/conv_algorithm.h"
 
 namespace gcnn::cuda {
 namespace {
@@ -81,27 +83,16 @@ class ConvolutionDescriptor {
   cudnnConvolutionDescriptor_t desc_ = nullptr;
 };
 
-// The first usable candidate of a cudnnGet*Algorithm_v7 result list.
-template <class Perf>
-const Perf* first_usable(const Perf* results, int count) {
-  for (int i = 0; i < count; ++i) {
-    const Perf& p = results[i];
-    if (p.status == CUDNN_STATUS_SUCCESS && p.mathType != CUDNN_TENSOR_OP_MATH &&
-        p.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
-      return &p;
-  }
-  return nullptr;
-}
-
 struct ConvPlan {
   TensorDescriptor x, y, bias;
   FilterDescriptor w;
   ConvolutionDescriptor conv;
-  cudnnConvolutionFwdAlgo_t fwd_algo{};
-  cudnnConvolutionBwdDataAlgo_t bwd_data_algo{};
-  cudnnConvolutionBwdFilterAlgo_t bwd_filter_algo{};
-  std::size_t fwd_workspace = 0, bwd_data_workspace = 0, bwd_filter_workspace = 0;
+  ConvShape shape{};
+  ConvDescriptors descriptors() const { return {shape, x.get(), y.get(), w.get(), conv.get()}; }
 };
+
+// fp32-strict: the search must not pick tensor-op (TF32) math.
+constexpr bool kAllowTensorOps = false;
 
 std::string describe_conv(const Tensor& x, const Tensor& w, const ops::Conv2dParams& p) {
   return format_message("input {}, weight {}, stride ({}, {}), padding ({}, {})", x.describe(), w.describe(),
@@ -125,51 +116,9 @@ std::unique_ptr<ConvPlan> make_plan(const Tensor& x, const Tensor& w, const ops:
   plan->y.set(on, oc, oh, ow);
   plan->bias.set(1, k, 1, 1);
 
-  const cudnnHandle_t handle = context(x.device().index).cudnn;
-  {
-    cudnnConvolutionFwdAlgoPerf_t results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int count = 0;
-    GCNN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle, plan->x.get(), plan->w.get(), plan->conv.get(),
-                                                            plan->y.get(), CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count,
-                                                            results));
-    const auto* best = first_usable(results, count);
-    GCNN_CHECK(best != nullptr, "conv2d (cuda): cuDNN offers no FP32 forward algorithm for {}",
-               describe_conv(x, w, p));
-    plan->fwd_algo = best->algo;
-    GCNN_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle, plan->x.get(), plan->w.get(), plan->conv.get(),
-                                                             plan->y.get(), plan->fwd_algo, &plan->fwd_workspace));
-  }
-  {
-    cudnnConvolutionBwdDataAlgoPerf_t results[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int count = 0;
-    GCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, plan->w.get(), plan->y.get(),
-                                                                 plan->conv.get(), plan->x.get(),
-                                                                 CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count,
-                                                                 results));
-    const auto* best = first_usable(results, count);
-    GCNN_CHECK(best != nullptr, "conv2d (cuda): cuDNN offers no FP32 backward-data algorithm for {}",
-               describe_conv(x, w, p));
-    plan->bwd_data_algo = best->algo;
-    GCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(handle, plan->w.get(), plan->y.get(),
-                                                                  plan->conv.get(), plan->x.get(),
-                                                                  plan->bwd_data_algo, &plan->bwd_data_workspace));
-  }
-  {
-    cudnnConvolutionBwdFilterAlgoPerf_t results[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    int count = 0;
-    GCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, plan->x.get(), plan->y.get(),
-                                                                   plan->conv.get(), plan->w.get(),
-                                                                   CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count,
-                                                                   results));
-    const auto* best = first_usable(results, count);
-    GCNN_CHECK(best != nullptr, "conv2d (cuda): cuDNN offers no FP32 backward-filter algorithm for {}",
-               describe_conv(x, w, p));
-    plan->bwd_filter_algo = best->algo;
-    GCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, plan->x.get(), plan->y.get(),
-                                                                    plan->conv.get(), plan->w.get(),
-                                                                    plan->bwd_filter_algo,
-                                                                    &plan->bwd_filter_workspace));
-  }
+  plan->shape = {x.device().index, static_cast<int>(n), static_cast<int>(x.dim(1)), static_cast<int>(x.dim(2)),
+                 static_cast<int>(x.dim(3)), static_cast<int>(k), static_cast<int>(w.dim(2)), static_cast<int>(w.dim(3)),
+                 p.pad_h, p.pad_w, p.stride_h, p.stride_w, 1, 1, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH};
   return plan;
 }
 
@@ -196,16 +145,6 @@ const ConvPlan& plan_for(const Tensor& x, const Tensor& w, const ops::Conv2dPara
   return *slot;
 }
 
-// Device scratch of at least bytes from the caching allocator (undefined when
-// 0). Released when the op returns, possibly before cuDNN has finished with
-// it: safe because every op runs on the device's one stream, so whatever
-// reuses the block is ordered after this call.
-Tensor workspace(int device, std::size_t bytes) {
-  if (bytes == 0) return Tensor();
-  return Tensor::empty({static_cast<std::int64_t>((bytes + sizeof(float) - 1) / sizeof(float))}, Device::cuda(device));
-}
-void* workspace_data(const Tensor& t) { return t.defined() ? t.raw_data() : nullptr; }
-
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const ops::Conv2dParams& p) {
@@ -213,10 +152,14 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
   const ConvPlan& plan = plan_for(x, w, p);
   const cudnnHandle_t handle = context(device).cudnn;
   const float one = 1.0f, zero = 0.0f;
-  Tensor scratch = workspace(device, plan.fwd_workspace);
+  const ChosenAlgorithm& algo =
+      forward_algorithm(plan.descriptors(), x.data<float>(), w.data<float>(), y.data<float>(), kAllowTensorOps);
+  use_math_type(plan.conv.get(), algo);
   GCNN_CUDNN_CHECK(cudnnConvolutionForward(handle, &one, plan.x.get(), x.data<float>(), plan.w.get(),
-                                           w.data<float>(), plan.conv.get(), plan.fwd_algo, workspace_data(scratch),
-                                           plan.fwd_workspace, &zero, plan.y.get(), y.data<float>()));
+                                           w.data<float>(), plan.conv.get(),
+                                           static_cast<cudnnConvolutionFwdAlgo_t>(algo.algo),
+                                           conv_workspace(device, algo.workspace), algo.workspace, &zero,
+                                           plan.y.get(), y.data<float>()));
   // y += bias broadcast over N, H, W (cudnnAddTensor: each dimension of A is 1 or equal to C's).
   if (bias.defined())
     GCNN_CUDNN_CHECK(cudnnAddTensor(handle, &one, plan.bias.get(), bias.data<float>(), &one, plan.y.get(),
@@ -227,11 +170,14 @@ void conv2d_backward_data(const Tensor& w, const Tensor& dy, Tensor& dx, const o
   const int device = dx.device().index;
   const ConvPlan& plan = plan_for(dx, w, p);  // keyed by the shape of x, which dx shares
   const float one = 1.0f, zero = 0.0f;
-  Tensor scratch = workspace(device, plan.bwd_data_workspace);
+  const ChosenAlgorithm& algo =
+      backward_data_algorithm(plan.descriptors(), w.data<float>(), dy.data<float>(), dx.data<float>(), kAllowTensorOps);
+  use_math_type(plan.conv.get(), algo);
   GCNN_CUDNN_CHECK(cudnnConvolutionBackwardData(context(device).cudnn, &one, plan.w.get(), w.data<float>(),
-                                                plan.y.get(), dy.data<float>(), plan.conv.get(), plan.bwd_data_algo,
-                                                workspace_data(scratch), plan.bwd_data_workspace, &zero, plan.x.get(),
-                                                dx.data<float>()));
+                                                plan.y.get(), dy.data<float>(), plan.conv.get(),
+                                                static_cast<cudnnConvolutionBwdDataAlgo_t>(algo.algo),
+                                                conv_workspace(device, algo.workspace), algo.workspace, &zero,
+                                                plan.x.get(), dx.data<float>()));
 }
 
 void conv2d_backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor* db, const ops::Conv2dParams& p) {
@@ -239,10 +185,13 @@ void conv2d_backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw, Tens
   const ConvPlan& plan = plan_for(x, dw, p);
   const cudnnHandle_t handle = context(device).cudnn;
   const float one = 1.0f, zero = 0.0f;
-  Tensor scratch = workspace(device, plan.bwd_filter_workspace);
+  const ChosenAlgorithm& algo = backward_filter_algorithm(plan.descriptors(), x.data<float>(), dy.data<float>(),
+                                                          dw.data<float>(), kAllowTensorOps);
+  use_math_type(plan.conv.get(), algo);
   GCNN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle, &one, plan.x.get(), x.data<float>(), plan.y.get(),
-                                                  dy.data<float>(), plan.conv.get(), plan.bwd_filter_algo,
-                                                  workspace_data(scratch), plan.bwd_filter_workspace, &zero,
+                                                  dy.data<float>(), plan.conv.get(),
+                                                  static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo.algo),
+                                                  conv_workspace(device, algo.workspace), algo.workspace, &zero,
                                                   plan.w.get(), dw.data<float>()));
   if (db)
     GCNN_CUDNN_CHECK(cudnnConvolutionBackwardBias(handle, &one, plan.y.get(), dy.data<float>(), &zero,

@@ -241,7 +241,10 @@ void copy(int device, void* dst, const void* src, std::size_t bytes, CopyKind ki
                      : kind == CopyKind::DeviceToHost ? cudaMemcpyDeviceToHost
                                                       : cudaMemcpyDeviceToDevice;
   GCNN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, k, ctx.stream));
-  GCNN_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
+  // The host reads what came back. A pageable source has been staged when
+  // cudaMemcpyAsync returns (it may be reused), and device-to-device copies
+  // are ordered on the stream like kernels: neither needs a wait.
+  if (kind == CopyKind::DeviceToHost) GCNN_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
 }
 
 void fill_float(int device, float* dst, std::size_t count, float value) {

@@ -12,4 +12,12 @@ double loss_sum(ops::LossKind kind, const Tensor& pred, const Tensor& target, fl
 // dpred = grad_scale * w[t] * loss_element_grad(kind, pred - target).
 void loss_backward(ops::LossKind kind, const Tensor& pred, const Tensor& target, Tensor& dpred, float huber_delta,
                    float grad_scale, const float* weights);
+// state [2] = {loss, gradient scale} (ops::loss_state_from_sum), computed on the device.
+void loss_state(ops::LossKind kind, bool rmse, const Tensor& pred, const Tensor& target, float huber_delta,
+                const float* weights, Tensor& state);
+// dpred = state[1] * w[t] * loss_element_grad(kind, pred - target), the scale read on the device.
+void loss_backward_scaled(ops::LossKind kind, const Tensor& pred, const Tensor& target, Tensor& dpred,
+                          float huber_delta, const Tensor& state, const float* weights);
+// ops::accumulate_loss on the device.
+void accumulate_loss(const Tensor& state, Tensor& running, std::int64_t step);
 }  // namespace gcnn::cuda

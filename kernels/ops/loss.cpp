@@ -48,6 +48,20 @@ double mean_element_loss(const char* op, LossKind kind, const Tensor& pred, cons
   return sum / denominator;
 }
 
+// Shapes of the on-device loss's inputs (weights: shape only, see loss.h).
+void check_on_device_inputs(const char* op, const Tensor& pred, const Tensor& target, const Tensor& state,
+                            float huber_delta, const Tensor& weights) {
+  GCNN_CHECK(pred.ndim() == 2, "{}: pred {} must be [N, T]", op, pred.describe());
+  check_same_shape(op, pred, target);
+  GCNN_CHECK(pred.numel() > 0, "{}: pred {} is empty; the mean loss is undefined", op, pred.describe());
+  GCNN_CHECK(huber_delta > 0.0f, "{}: huber_delta {} must be > 0", op, huber_delta);
+  check_shape(op, "state", state, {2});
+  if (weights.defined())
+    GCNN_CHECK(weights.shape() == (Shape{pred.shape()[1]}),
+               "{}: target weights {} must be [{}], one per target of pred {}", op, weights.describe(),
+               pred.shape()[1], pred.describe());
+}
+
 }  // namespace
 
 const char* loss_name(LossKind kind) {
@@ -94,6 +108,35 @@ void loss_backward(LossKind kind, const Tensor& pred, const Tensor& target, Tens
   dispatch("loss_backward", {&pred, &target, &dpred, &target_weights},
            [&] { cpu::loss_backward(element_kind(kind), pred, target, dpred, huber_delta, s, w); },
            [&] { cuda::loss_backward(element_kind(kind), pred, target, dpred, huber_delta, s, w); });
+}
+
+
+void loss_forward_on_device(LossKind kind, const Tensor& pred, const Tensor& target, Tensor& state, float huber_delta,
+                            const Tensor& target_weights) {
+  check_on_device_inputs("loss_forward_on_device", pred, target, state, huber_delta, target_weights);
+  const float* w = weights_data(target_weights);
+  const bool rmse = kind == LossKind::RMSE;
+  dispatch("loss_forward_on_device", {&pred, &target, &state, &target_weights},
+           [&] { cpu::loss_state(element_kind(kind), rmse, pred, target, huber_delta, w, state); },
+           [&] { cuda::loss_state(element_kind(kind), rmse, pred, target, huber_delta, w, state); });
+}
+
+void loss_backward_on_device(LossKind kind, const Tensor& pred, const Tensor& target, const Tensor& state,
+                             Tensor& dpred, float huber_delta, const Tensor& target_weights) {
+  check_on_device_inputs("loss_backward_on_device", pred, target, state, huber_delta, target_weights);
+  check_same_shape("loss_backward_on_device", pred, dpred);
+  const float* w = weights_data(target_weights);
+  dispatch("loss_backward_on_device", {&pred, &target, &state, &dpred, &target_weights},
+           [&] { cpu::loss_backward(element_kind(kind), pred, target, dpred, huber_delta, state.data<float>()[1], w); },
+           [&] { cuda::loss_backward_scaled(element_kind(kind), pred, target, dpred, huber_delta, state, w); });
+}
+
+void accumulate_loss(const Tensor& state, Tensor& running, std::int64_t step) {
+  check_shape("accumulate_loss", "state", state, {2});
+  check_shape("accumulate_loss", "running", running, {kRunningLossSize});
+  dispatch("accumulate_loss", {&state, &running},
+           [&] { add_running_loss(state.data<float>()[0], running.data<float>(), step); },
+           [&] { cuda::accumulate_loss(state, running, step); });
 }
 
 }  // namespace gcnn::ops

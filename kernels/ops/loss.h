@@ -5,6 +5,8 @@
 // every w_t is 1 (RMSE: the square root of the weighted MSE).
 #pragma once
 
+#include <cmath>
+#include <cstdint>
 #include <string_view>
 
 #include "kernels/host_device.h"
@@ -28,6 +30,45 @@ float loss_forward(LossKind kind, const Tensor& pred, const Tensor& target, floa
 // RMSE gives 0 where the whole loss is 0 (where PyTorch gives NaN).
 void loss_backward(LossKind kind, const Tensor& pred, const Tensor& target, Tensor& dpred,
                    float huber_delta = 1.0f, const Tensor& target_weights = {});
+
+// The same loss without a host round trip, for training steps: writes
+// state [2] on pred's device = {the value loss_forward returns, the gradient
+// scale loss_backward_on_device applies}, RMSE's 1 / (2 N sqrt(MSE)) included,
+// so nothing waits for the device. Target weights are checked where they are
+// made (the experiment config), not here, which would read them back.
+void loss_forward_on_device(LossKind kind, const Tensor& pred, const Tensor& target, Tensor& state,
+                            float huber_delta = 1.0f, const Tensor& target_weights = {});
+// Overwrites dpred with d(loss)/d(pred) scaled by state[1] (from loss_forward_on_device).
+void loss_backward_on_device(LossKind kind, const Tensor& pred, const Tensor& target, const Tensor& state,
+                             Tensor& dpred, float huber_delta = 1.0f, const Tensor& target_weights = {});
+// Adds state[0] (a step's loss) to running [4] on the same device, kept there
+// until someone reads it: {sum (Kahan-compensated), compensation, steps
+// added, the first `step` whose loss was not finite or -1}. Zero running to start.
+void accumulate_loss(const Tensor& state, Tensor& running, std::int64_t step);
+constexpr std::int64_t kRunningLossSize = 4;
+
+// state = {loss, gradient scale} from the sum of element terms and the
+// weighted count they average over (shared by the backends' forward).
+GCNN_HOST_DEVICE inline void loss_state_from_sum(double sum, double denominator, bool rmse, float* state) {
+  const double mean = sum / denominator;
+  double value = mean, scale = 1.0 / denominator;
+  if (rmse) {
+    // d sqrt(m) = dm / (2 sqrt(m)); 0 where the loss is 0 (every d is 0 there).
+    value = sqrt(mean);
+    scale = value > 0.0 ? scale / (2.0 * value) : 0.0;
+  }
+  state[0] = static_cast<float>(value);
+  state[1] = static_cast<float>(scale);
+}
+// One step of accumulate_loss (shared by the backends).
+GCNN_HOST_DEVICE inline void add_running_loss(float value, float* running, std::int64_t step) {
+  const float y = value - running[1];
+  const float t = running[0] + y;
+  running[1] = (t - running[0]) - y;
+  running[0] = t;
+  running[2] += 1.0f;
+  if (!(value - value == 0.0f) && running[3] < 0.0f) running[3] = static_cast<float>(step);
+}
 
 // Per-element terms of MSE, L1 and Huber and their derivatives in d, shared by
 // the CPU and CUDA backends (RMSE is sqrt(MSE), applied on the host).

@@ -1,12 +1,16 @@
 // A whole training run on the emulated CUDA device: model, loader (with the
 // augmentation warp on the device), loss, backward, SGD, validation and
 // checkpoints all go through the CUDA backend, and the metrics agree with the
-// same run on the CPU (same seed, so same batches, masks and augmentations).
+// same run on the CPU (same seed, so same batches, masks and augmentations);
+// and the steps of such a run never make the host wait for the device except
+// where the loss is read back (every log_every steps).
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "data/csv.h"
+#include "kernels/cuda/emulation/control.h"
 #include "train/trainer.h"
 
 namespace gcnn::train {
@@ -52,6 +56,48 @@ TEST(EmulatedCudaTraining, MatchesTheCpuRun) {
       const double cpu = std::stod(metrics[0].rows[e].fields[column]);
       const double cuda = std::stod(metrics[1].rows[e].fields[column]);
       EXPECT_NEAR(cuda, cpu, 1e-3 * std::max(1.0, std::abs(cpu))) << "epoch " << e + 1 << " column " << column;
+    }
+  }
+}
+
+// What each training step of an emulated run asked of the runtime: the
+// counters' differences between consecutive steps (index: global step).
+std::map<std::int64_t, emu::RuntimeCounters> counters_per_step(const std::string& loss, int log_every,
+                                                               const std::string& name) {
+  const fs::path runs = fs::temp_directory_path() / "gcnn_emulated_training_syncs_test";
+  fs::remove_all(runs / name);
+  ExperimentConfig c = parse_config(kTiny, "tiny.yaml", runs,
+                                    {"runs_dir=" + runs.string(), "name=" + name, "device=cuda:0",
+                                     "data.synthetic.n=80", "loss=" + loss, "log_every=" + std::to_string(log_every)});
+  std::map<std::int64_t, emu::RuntimeCounters> at_step;
+  TrainOptions options;
+  options.progress = false;
+  options.after_step = [&](std::int64_t step) { at_step[step] = emu::runtime_counters(); };
+  train_experiment(c, options);
+  std::map<std::int64_t, emu::RuntimeCounters> per_step;
+  for (auto it = std::next(at_step.begin()); it != at_step.end(); ++it) {
+    const emu::RuntimeCounters& before = std::prev(it)->second;
+    per_step[it->first] = {it->second.host_syncs - before.host_syncs,
+                           it->second.pageable_copies - before.pageable_copies,
+                           it->second.pinned_copies - before.pinned_copies};
+  }
+  return per_step;
+}
+
+TEST(EmulatedCudaTraining, StepsWaitForTheDeviceOnlyToReadTheLoss) {
+  const int log_every = 3;
+  for (const std::string loss : {"rmse", "huber"}) {
+    const auto per_step = counters_per_step(loss, log_every, "syncs_" + loss);
+    const std::int64_t steps_per_epoch = 8;  // 64 training images, batch 8
+    ASSERT_EQ(per_step.size(), 2u * steps_per_epoch - 1);
+    for (const auto& [step, counts] : per_step) {
+      // The first step of an epoch follows the previous epoch's validation and checkpoints.
+      if ((step - 1) % steps_per_epoch == 0) continue;
+      // The loss read back after step - 1 (when it is a multiple of log_every) is one wait and one copy.
+      const std::uint64_t reads = (step - 1) % log_every == 0 ? 1 : 0;
+      EXPECT_EQ(counts.host_syncs, reads) << loss << ": host waits in step " << step;
+      EXPECT_EQ(counts.pageable_copies, reads) << loss << ": pageable copies in step " << step;
+      EXPECT_EQ(counts.pinned_copies, 3u) << loss << ": uploads (pixels, warps, targets) in step " << step;
     }
   }
 }

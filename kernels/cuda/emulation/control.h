@@ -30,4 +30,19 @@ std::size_t bytes_in_use();
 // True when ptr lies inside a live emulated cudaMalloc block.
 bool is_device_pointer(const void* ptr);
 
+// What the emulated runtime has been asked to do that costs a GPU step time:
+// host synchronisations (cudaStreamSynchronize, cudaDeviceSynchronize,
+// cudaEventSynchronize, and the synchronous cudaMemcpy) and host<->device
+// copies by the host side's memory (pageable: staged by the driver, never
+// overlapped; pinned: cudaHostAlloc memory, asynchronous DMA). Counted since
+// the process started; tests take differences.
+struct RuntimeCounters {
+  std::uint64_t host_syncs = 0;
+  std::uint64_t pageable_copies = 0;
+  std::uint64_t pinned_copies = 0;
+};
+RuntimeCounters runtime_counters();
+// cudnnFind*AlgorithmEx calls served so far (tests check the search is cached).
+std::uint64_t algorithm_searches();
+
 }  // namespace gcnn::emu

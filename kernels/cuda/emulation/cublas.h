@@ -26,3 +26,8 @@ enum cublasOperation_t { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_OP_C = 2 };
 cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n,
                            int k, const float* alpha, const float* A, int lda, const float* B, int ldb,
                            const float* beta, float* C, int ldc);
+
+namespace gcnn::emu {
+// Performs the deferred copies of the handle's stream (before a call computes on it).
+void run_pending_of(cublasHandle_t handle);
+}  // namespace gcnn::emu

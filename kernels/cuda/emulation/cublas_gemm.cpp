@@ -19,6 +19,7 @@ bool on_device(const float* p, std::int64_t rows, std::int64_t cols, int ld) {
 cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n,
                            int k, const float* alpha, const float* A, int lda, const float* B, int ldb,
                            const float* beta, float* C, int ldc) {
+  gcnn::emu::run_pending_of(handle);
   if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (transa == CUBLAS_OP_C || transb == CUBLAS_OP_C) return CUBLAS_STATUS_INVALID_VALUE;  // complex only
   const bool ta = transa == CUBLAS_OP_T, tb = transb == CUBLAS_OP_T;

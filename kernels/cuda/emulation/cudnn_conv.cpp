@@ -1,12 +1,17 @@
 // Host stand-ins for cuDNN's legacy convolution API (see cudnn.h): descriptors
 // that store and validate what is set, algorithm heuristics, workspace sizes,
-// and the compute calls as float64 loops with cuDNN's alpha/beta blending.
+// the algorithm search (cudnnFind*AlgorithmEx: plausible times, the
+// workspace limit and determinism honoured), and the compute calls as float64
+// loops with cuDNN's alpha/beta blending.
 // They reject what the real library rejects (unset or mismatched descriptors,
 // null or host pointers, a workspace smaller than the algorithm needs), so the
 // backend's call sites really run under test. The workspace is overwritten
 // with garbage on every call, as a real algorithm would scribble on it.
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "kernels/cuda/emulation/control.h"
@@ -27,6 +32,8 @@ struct cudnnConvolutionStruct {
 };
 
 namespace {
+
+std::atomic<std::uint64_t> g_searches{0};  // cudnnFind*AlgorithmEx calls
 
 bool on_device(const void* p, std::size_t bytes) {
   if (!p) return false;
@@ -179,7 +186,64 @@ cudnnStatus_t rank(const cudnnConvolutionStruct* conv, std::initializer_list<Alg
   return CUDNN_STATUS_SUCCESS;
 }
 
+// An emulated algorithm for the search: its speed relative to the others and
+// whether cuDNN documents it as deterministic (the algorithms that accumulate
+// with atomics are not).
+template <class Algo>
+struct Timed {
+  Algo algo;
+  double speed;
+  bool deterministic;
+};
+
+// cudnnFind*AlgorithmEx: each algorithm "runs" on the workspace given
+// (CUDNN_STATUS_ALLOC_FAILED where it needs more) and gets a time from the
+// convolution's FLOPs at 10 TFLOP/s times its speed (tensor-op variants, where
+// the descriptor's math type allows them, 4x faster); sorted fastest first,
+// failures last. The timing runs leave garbage (NaN) in the output.
+template <class Perf, class Algo>
+cudnnStatus_t find(cudnnHandle_t handle, const cudnnConvolutionStruct* conv, std::initializer_list<Timed<Algo>> algos,
+                   std::size_t (*ws)(const Geometry&, Algo), const Geometry& g, void* out, std::size_t out_bytes,
+                   void* workspace, std::size_t workspace_bytes, int requested, int* returned, Perf* results) {
+  if (!handle || !returned || !results || requested < 1 || !on_device(out, out_bytes)) return CUDNN_STATUS_BAD_PARAM;
+  if (workspace_bytes > 0 && !on_device(workspace, workspace_bytes)) return CUDNN_STATUS_BAD_PARAM;
+  gcnn::emu::run_pending_of(handle);
+  const double flops = 2.0 * g.n * g.k * g.oh * g.ow * g.c * g.r * g.s;
+  std::vector<Perf> all;
+  for (const Timed<Algo>& a : algos) {
+    const std::size_t bytes = ws(g, a.algo);
+    for (bool tensor_ops : {false, true}) {
+      if (tensor_ops && conv->math == CUDNN_FMA_MATH) continue;
+      Perf p{};
+      p.algo = a.algo;
+      p.memory = bytes;
+      p.status = bytes <= workspace_bytes ? CUDNN_STATUS_SUCCESS : CUDNN_STATUS_ALLOC_FAILED;
+      p.time = p.status == CUDNN_STATUS_SUCCESS ? static_cast<float>(flops / (1e10 * a.speed * (tensor_ops ? 4 : 1)))
+                                                : -1.0f;
+      p.determinism = a.deterministic ? CUDNN_DETERMINISTIC : CUDNN_NON_DETERMINISTIC;
+      p.mathType = tensor_ops ? CUDNN_TENSOR_OP_MATH : conv->math;
+      all.push_back(p);
+    }
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Perf& a, const Perf& b) {
+    if ((a.status == CUDNN_STATUS_SUCCESS) != (b.status == CUDNN_STATUS_SUCCESS)) return a.status == CUDNN_STATUS_SUCCESS;
+    return a.time < b.time;
+  });
+  *returned = 0;
+  for (const Perf& p : all) {
+    if (*returned == requested) break;
+    results[(*returned)++] = p;
+  }
+  if (workspace_bytes > 0) std::memset(workspace, 0xff, workspace_bytes);
+  float* o = static_cast<float*>(out);
+  for (std::size_t i = 0; i < out_bytes / sizeof(float); ++i) o[i] = std::numeric_limits<float>::quiet_NaN();
+  ++g_searches;
+  return CUDNN_STATUS_SUCCESS;
+}
+
 }  // namespace
+
+std::uint64_t gcnn::emu::algorithm_searches() { return g_searches; }
 
 cudnnStatus_t cudnnCreateTensorDescriptor(cudnnTensorDescriptor_t* desc) {
   if (!desc) return CUDNN_STATUS_BAD_PARAM;
@@ -293,6 +357,7 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t handle, const void* alpha, c
                                       const cudnnConvolutionDescriptor_t convDesc, cudnnConvolutionFwdAlgo_t algo,
                                       void* workSpace, std::size_t workSpaceSizeInBytes, const void* beta,
                                       const cudnnTensorDescriptor_t yDesc, void* y) {
+  gcnn::emu::run_pending_of(handle);
   Geometry g;
   if (!handle) return CUDNN_STATUS_BAD_PARAM;
   if (auto st = geometry(xDesc, wDesc, convDesc, yDesc, &g); st != CUDNN_STATUS_SUCCESS) return st;
@@ -345,6 +410,7 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, const void* alp
                                            cudnnConvolutionBwdDataAlgo_t algo, void* workSpace,
                                            std::size_t workSpaceSizeInBytes, const void* beta,
                                            const cudnnTensorDescriptor_t dxDesc, void* dx) {
+  gcnn::emu::run_pending_of(handle);
   Geometry g;
   if (!handle) return CUDNN_STATUS_BAD_PARAM;
   if (auto st = geometry(dxDesc, wDesc, convDesc, dyDesc, &g); st != CUDNN_STATUS_SUCCESS) return st;
@@ -401,6 +467,7 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void* a
                                              cudnnConvolutionBwdFilterAlgo_t algo, void* workSpace,
                                              std::size_t workSpaceSizeInBytes, const void* beta,
                                              const cudnnFilterDescriptor_t dwDesc, void* dw) {
+  gcnn::emu::run_pending_of(handle);
   Geometry g;
   if (!handle) return CUDNN_STATUS_BAD_PARAM;
   if (auto st = geometry(xDesc, dwDesc, convDesc, dyDesc, &g); st != CUDNN_STATUS_SUCCESS) return st;
@@ -420,6 +487,7 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void* a
 cudnnStatus_t cudnnConvolutionBackwardBias(cudnnHandle_t handle, const void* alpha,
                                            const cudnnTensorDescriptor_t dyDesc, const void* dy, const void* beta,
                                            const cudnnTensorDescriptor_t dbDesc, void* db) {
+  gcnn::emu::run_pending_of(handle);
   if (!handle || !dyDesc || !dbDesc || !dyDesc->set || !dbDesc->set) return CUDNN_STATUS_BAD_PARAM;
   if (dbDesc->n != 1 || dbDesc->c != dyDesc->c || dbDesc->h != 1 || dbDesc->w != 1) return CUDNN_STATUS_BAD_PARAM;
   if (!on_device(dy, tensor_bytes(*dyDesc)) || !on_device(db, tensor_bytes(*dbDesc))) return CUDNN_STATUS_BAD_PARAM;
@@ -434,6 +502,7 @@ cudnnStatus_t cudnnConvolutionBackwardBias(cudnnHandle_t handle, const void* alp
 
 cudnnStatus_t cudnnAddTensor(cudnnHandle_t handle, const void* alpha, const cudnnTensorDescriptor_t aDesc,
                              const void* A, const void* beta, const cudnnTensorDescriptor_t cDesc, void* C) {
+  gcnn::emu::run_pending_of(handle);
   if (!handle || !aDesc || !cDesc || !aDesc->set || !cDesc->set || !alpha || !beta) return CUDNN_STATUS_BAD_PARAM;
   // Each dimension of A must be 1 (broadcast) or equal to C's.
   const int ad[4] = {aDesc->n, aDesc->c, aDesc->h, aDesc->w}, cd[4] = {cDesc->n, cDesc->c, cDesc->h, cDesc->w};
@@ -454,4 +523,53 @@ cudnnStatus_t cudnnAddTensor(cudnnHandle_t handle, const void* alpha, const cudn
           dst[i] = static_cast<float>(value + (b == 0.0f ? 0.0 : static_cast<double>(b) * dst[i]));
         }
   return CUDNN_STATUS_SUCCESS;
+}
+
+// ---- algorithm search ----------------------------------------------------------------
+cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t handle, const cudnnTensorDescriptor_t xDesc,
+                                                     const void* x, const cudnnFilterDescriptor_t wDesc, const void* w,
+                                                     const cudnnConvolutionDescriptor_t convDesc,
+                                                     const cudnnTensorDescriptor_t yDesc, void* y,
+                                                     const int requestedAlgoCount, int* returnedAlgoCount,
+                                                     cudnnConvolutionFwdAlgoPerf_t* perfResults, void* workSpace,
+                                                     std::size_t workSpaceSizeInBytes) {
+  Geometry g;
+  if (auto st = geometry(xDesc, wDesc, convDesc, yDesc, &g); st != CUDNN_STATUS_SUCCESS) return st;
+  if (!on_device(x, tensor_bytes(*xDesc)) || !on_device(w, filter_bytes(*wDesc))) return CUDNN_STATUS_BAD_PARAM;
+  return find<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(
+      handle, convDesc,
+      {{CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, 1.0, true},
+       {CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, 2.0, true},
+       {CUDNN_CONVOLUTION_FWD_ALGO_GEMM, 3.0, true}},
+      fwd_workspace, g, y, tensor_bytes(*yDesc), workSpace, workSpaceSizeInBytes, requestedAlgoCount,
+      returnedAlgoCount, perfResults);
+}
+cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(
+    cudnnHandle_t handle, const cudnnFilterDescriptor_t wDesc, const void* w, const cudnnTensorDescriptor_t dyDesc,
+    const void* dy, const cudnnConvolutionDescriptor_t convDesc, const cudnnTensorDescriptor_t dxDesc, void* dx,
+    const int requestedAlgoCount, int* returnedAlgoCount, cudnnConvolutionBwdDataAlgoPerf_t* perfResults,
+    void* workSpace, std::size_t workSpaceSizeInBytes) {
+  Geometry g;
+  if (auto st = geometry(dxDesc, wDesc, convDesc, dyDesc, &g); st != CUDNN_STATUS_SUCCESS) return st;
+  if (!on_device(w, filter_bytes(*wDesc)) || !on_device(dy, tensor_bytes(*dyDesc))) return CUDNN_STATUS_BAD_PARAM;
+  return find<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(
+      handle, convDesc, {{CUDNN_CONVOLUTION_BWD_DATA_ALGO_0, 3.0, false}, {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, 2.0, true}},
+      bwd_data_workspace, g, dx, tensor_bytes(*dxDesc), workSpace, workSpaceSizeInBytes, requestedAlgoCount,
+      returnedAlgoCount, perfResults);
+}
+cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(
+    cudnnHandle_t handle, const cudnnTensorDescriptor_t xDesc, const void* x, const cudnnTensorDescriptor_t dyDesc,
+    const void* y, const cudnnConvolutionDescriptor_t convDesc, const cudnnFilterDescriptor_t dwDesc, void* dw,
+    const int requestedAlgoCount, int* returnedAlgoCount, cudnnConvolutionBwdFilterAlgoPerf_t* perfResults,
+    void* workSpace, std::size_t workSpaceSizeInBytes) {
+  Geometry g;
+  if (auto st = geometry(xDesc, dwDesc, convDesc, dyDesc, &g); st != CUDNN_STATUS_SUCCESS) return st;
+  if (!on_device(x, tensor_bytes(*xDesc)) || !on_device(y, tensor_bytes(*dyDesc))) return CUDNN_STATUS_BAD_PARAM;
+  return find<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(
+      handle, convDesc,
+      {{CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0, 2.5, false},
+       {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, 2.0, true},
+       {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3, 3.0, false}},
+      bwd_filter_workspace, g, dw, filter_bytes(*dwDesc), workSpace, workSpaceSizeInBytes, requestedAlgoCount,
+      returnedAlgoCount, perfResults);
 }

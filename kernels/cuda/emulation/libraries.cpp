@@ -14,6 +14,7 @@ const char* cudnnGetErrorString(cudnnStatus_t status) {
     case CUDNN_STATUS_SUCCESS: return "CUDNN_STATUS_SUCCESS";
     case CUDNN_STATUS_NOT_INITIALIZED: return "CUDNN_STATUS_NOT_INITIALIZED";
     case CUDNN_STATUS_BAD_PARAM: return "CUDNN_STATUS_BAD_PARAM";
+    case CUDNN_STATUS_ALLOC_FAILED: return "CUDNN_STATUS_ALLOC_FAILED";
     case CUDNN_STATUS_NOT_SUPPORTED: return "CUDNN_STATUS_NOT_SUPPORTED";
     case CUDNN_STATUS_EXECUTION_FAILED: return "CUDNN_STATUS_EXECUTION_FAILED";
   }
@@ -34,6 +35,11 @@ cudnnStatus_t cudnnSetStream(cudnnHandle_t handle, cudaStream_t stream) {
   handle->stream = stream;
   return CUDNN_STATUS_SUCCESS;
 }
+
+namespace gcnn::emu {
+void run_pending_of(cudnnHandle_t handle) { run_pending(handle ? handle->stream : nullptr); }
+void run_pending_of(cublasHandle_t handle) { run_pending(handle ? handle->stream : nullptr); }
+}  // namespace gcnn::emu
 
 cublasStatus_t cublasCreate(cublasHandle_t* handle) {
   *handle = new cublasContext{};

@@ -4,19 +4,36 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <set>
 
+#include "kernels/cuda/emulation/control.h"
+
+// A deferred host->device copy from pinned memory; seq: its place in its stream.
+struct PendingCopy {
+  std::uint64_t seq;
+  void* dst;
+  const void* src;
+  std::size_t bytes;
+};
 struct CUstream_st {
   int device = 0;
+  std::uint64_t issued = 0;  // operations enqueued so far (the seq of the last one)
+  std::deque<PendingCopy> pending;
 };
+// An event marks its stream's operations up to seq when recorded.
 struct CUevent_st {
   std::chrono::steady_clock::time_point time;
   bool recorded = false;
+  cudaStream_t stream = nullptr;
+  std::uint64_t seq = 0;
 };
 
 namespace gcnn::emu {
@@ -37,6 +54,34 @@ std::size_t g_bytes = 0;
 int g_device_count = 0;
 int g_current_device = 0;
 thread_local cudaError_t g_last_error = cudaSuccess;
+std::map<const char*, std::size_t> g_pinned;  // cudaHostAlloc blocks: start -> bytes
+std::recursive_mutex g_stream_mutex;          // guards every stream's pending copies
+std::set<cudaStream_t> g_streams;             // live streams
+std::atomic<std::uint64_t> g_host_syncs{0}, g_pageable_copies{0}, g_pinned_copies{0};
+
+// Performs stream's deferred copies up to and including seq (the stream may be gone or null: nothing).
+void run_until(cudaStream_t stream, std::uint64_t seq) {
+  std::lock_guard lock(g_stream_mutex);
+  if (!stream || !g_streams.count(stream)) return;
+  while (!stream->pending.empty() && stream->pending.front().seq <= seq) {
+    const PendingCopy& c = stream->pending.front();
+    std::memmove(c.dst, c.src, c.bytes);
+    stream->pending.pop_front();
+  }
+}
+void run_all_streams() {
+  std::lock_guard lock(g_stream_mutex);
+  for (cudaStream_t s : g_streams) run_until(s, UINT64_MAX);
+}
+// True when [ptr, ptr + bytes) lies inside one cudaHostAlloc block.
+bool is_pinned(const void* ptr, std::size_t bytes) {
+  std::lock_guard lock(g_mutex);
+  auto p = static_cast<const char*>(ptr);
+  auto it = g_pinned.upper_bound(p);
+  if (it == g_pinned.begin()) return false;
+  --it;
+  return p + bytes <= it->first + it->second;
+}
 
 cudaError_t record(cudaError_t e) {
   if (e != cudaSuccess) g_last_error = e;
@@ -66,6 +111,10 @@ void set_used_extent(const void* block, const void* start, std::size_t bytes) {
   it->second.used_start = static_cast<const char*>(start);
   it->second.used_bytes = bytes;
 }
+
+RuntimeCounters runtime_counters() { return {g_host_syncs.load(), g_pageable_copies.load(), g_pinned_copies.load()}; }
+
+void run_pending(cudaStream_t stream) { run_until(stream, UINT64_MAX); }
 
 bool find_guard_hit(const void* address, GuardHit* hit) {
   std::lock_guard lock(g_mutex);
@@ -140,7 +189,11 @@ cudaError_t cudaGetDevice(int* device) {
   *device = g_current_device;
   return cudaSuccess;
 }
-cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+cudaError_t cudaDeviceSynchronize() {
+  ++g_host_syncs;
+  run_all_streams();
+  return cudaSuccess;
+}
 cudaError_t cudaRuntimeGetVersion(int* version) {
   *version = CUDART_VERSION;
   return cudaSuccess;
@@ -206,53 +259,134 @@ bool valid_device_range(const void* ptr, std::size_t bytes) {
 }
 }  // namespace
 
-cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
-  return cudaMemcpyAsync(dst, src, bytes, kind, nullptr);
-}
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
-  if (bytes == 0) return cudaSuccess;
-  bool dst_device = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
-  bool src_device = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+namespace {
+// Checks a copy's device side(s) and counts it by the memory of its host side.
+cudaError_t check_copy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, bool* pinned_source) {
+  const bool dst_device = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+  const bool src_device = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
   if ((dst_device && !valid_device_range(dst, bytes)) || (src_device && !valid_device_range(src, bytes)))
     return record(cudaErrorInvalidValue);
+  *pinned_source = kind == cudaMemcpyHostToDevice && is_pinned(src, bytes);
+  if (kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToHost) {
+    const bool pinned = kind == cudaMemcpyHostToDevice ? *pinned_source : is_pinned(dst, bytes);
+    ++(pinned ? g_pinned_copies : g_pageable_copies);
+  }
+  return cudaSuccess;
+}
+}  // namespace
+
+// The synchronous copy: the host waits for it and for all earlier work.
+cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
+  if (bytes == 0) return cudaSuccess;
+  bool pinned_source = false;
+  if (cudaError_t e = check_copy(dst, src, bytes, kind, &pinned_source); e != cudaSuccess) return e;
+  ++g_host_syncs;
+  run_all_streams();
   std::memmove(dst, src, bytes);
   return cudaSuccess;
 }
-cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t) {
+// A host->device copy from pinned memory on a stream is deferred (see runtime.h);
+// every other copy happens now, after the stream's earlier deferred copies.
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind, cudaStream_t stream) {
+  if (bytes == 0) return cudaSuccess;
+  bool pinned_source = false;
+  if (cudaError_t e = check_copy(dst, src, bytes, kind, &pinned_source); e != cudaSuccess) return e;
+  std::lock_guard lock(g_stream_mutex);
+  if (pinned_source && stream && g_streams.count(stream)) {
+    stream->pending.push_back({++stream->issued, dst, src, bytes});
+    return cudaSuccess;
+  }
+  run_until(stream, UINT64_MAX);
+  std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+cudaError_t cudaHostAlloc(void** ptr, std::size_t bytes, unsigned) {
+  *ptr = nullptr;
+  if (bytes == 0) return cudaSuccess;
+  void* p = std::malloc(bytes);
+  if (!p) return record(cudaErrorMemoryAllocation);
+  std::lock_guard lock(g_mutex);
+  g_pinned[static_cast<const char*>(p)] = bytes;
+  *ptr = p;
+  return cudaSuccess;
+}
+cudaError_t cudaMallocHost(void** ptr, std::size_t bytes) { return cudaHostAlloc(ptr, bytes, cudaHostAllocDefault); }
+// Like the real call, waits for the device first (a copy may still read the block).
+cudaError_t cudaFreeHost(void* ptr) {
+  if (!ptr) return cudaSuccess;
+  ++g_host_syncs;
+  run_all_streams();
+  std::lock_guard lock(g_mutex);
+  auto it = g_pinned.find(static_cast<const char*>(ptr));
+  if (it == g_pinned.end()) return record(cudaErrorInvalidValue);
+  g_pinned.erase(it);
+  std::free(ptr);
+  return cudaSuccess;
+}
+cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t stream) {
   if (bytes == 0) return cudaSuccess;
   if (!valid_device_range(ptr, bytes)) return record(cudaErrorInvalidValue);
+  run_until(stream, UINT64_MAX);
   std::memset(ptr, value, bytes);
   return cudaSuccess;
 }
 cudaError_t cudaStreamCreate(cudaStream_t* stream) {
-  *stream = new CUstream_st{g_current_device};
+  *stream = new CUstream_st{};
+  (*stream)->device = g_current_device;
+  std::lock_guard lock(g_stream_mutex);
+  g_streams.insert(*stream);
   return cudaSuccess;
 }
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) { return cudaStreamCreate(stream); }
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+  std::lock_guard lock(g_stream_mutex);
+  run_until(stream, UINT64_MAX);
+  g_streams.erase(stream);
   delete stream;
   return cudaSuccess;
 }
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
+  ++g_host_syncs;
+  run_until(stream, UINT64_MAX);
+  return cudaSuccess;
+}
+// Work enqueued on stream later runs at issue under emulation, so what the event marks is done now.
+cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t event, unsigned) {
+  if (!event) return record(cudaErrorInvalidResourceHandle);
+  if (event->recorded) run_until(event->stream, event->seq);
+  return cudaSuccess;
+}
 cudaError_t cudaEventCreate(cudaEvent_t* event) {
   *event = new CUevent_st{};
   return cudaSuccess;
 }
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) { return cudaEventCreate(event); }
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
   delete event;
   return cudaSuccess;
 }
-cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   if (!event) return record(cudaErrorInvalidResourceHandle);
+  std::lock_guard lock(g_stream_mutex);
   event->time = std::chrono::steady_clock::now();
   event->recorded = true;
+  event->stream = stream;
+  event->seq = stream && g_streams.count(stream) ? stream->issued : 0;
   return cudaSuccess;
 }
-cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t event, unsigned flags) {
-  return event && event->recorded && flags == 0 ? cudaSuccess : record(cudaErrorInvalidResourceHandle);
+// Not ready while a copy the event marks is still deferred; a never-recorded event is complete.
+cudaError_t cudaEventQuery(cudaEvent_t event) {
+  if (!event) return record(cudaErrorInvalidResourceHandle);
+  std::lock_guard lock(g_stream_mutex);
+  if (!event->recorded || !event->stream || !g_streams.count(event->stream)) return cudaSuccess;
+  const auto& pending = event->stream->pending;
+  return !pending.empty() && pending.front().seq <= event->seq ? cudaErrorNotReady : cudaSuccess;
 }
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
-  return event && event->recorded ? cudaSuccess : record(cudaErrorInvalidResourceHandle);
+  if (!event || !event->recorded) return record(cudaErrorInvalidResourceHandle);
+  ++g_host_syncs;
+  run_until(event->stream, event->seq);
+  return cudaSuccess;
 }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
   if (!start || !end || !start->recorded || !end->recorded) return record(cudaErrorInvalidResourceHandle);

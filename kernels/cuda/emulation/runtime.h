@@ -3,7 +3,13 @@
 // malloc/free, memcpy/memset, streams, events, errors). Device memory is host
 // memory, each block followed by a guard page (an emulated kernel's access past
 // the end of an allocation is an error naming the kernel and the index);
-// kernels run synchronously at launch, so streams are already ordered.
+// kernels run synchronously at launch. Copies from pinned host memory
+// (cudaHostAlloc) are deferred, as a DMA engine would run them later: they
+// happen when something orders work after them (an event they precede that
+// the host or another stream waits on, a sync, a launch or library call on
+// their stream), so a missing cudaStreamWaitEvent reads stale data, and a
+// host write to a pinned buffer before its copy completed is seen by the copy.
+// Host synchronisations and pageable copies are counted (control.h).
 #pragma once
 
 #include <cstddef>
@@ -70,18 +76,24 @@ cudaError_t cudaFree(void* ptr);
 cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind);
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind,
                             cudaStream_t stream = nullptr);
+cudaError_t cudaHostAlloc(void** ptr, std::size_t bytes, unsigned flags);
+cudaError_t cudaMallocHost(void** ptr, std::size_t bytes);
+cudaError_t cudaFreeHost(void* ptr);
+#define cudaHostAllocDefault 0x00
 cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t stream = nullptr);
 cudaError_t cudaStreamCreate(cudaStream_t* stream);
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags);
 cudaError_t cudaStreamDestroy(cudaStream_t stream);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
+cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned flags = 0);
 cudaError_t cudaEventCreate(cudaEvent_t* event);
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags);
+cudaError_t cudaEventQuery(cudaEvent_t event);
+#define cudaEventDefault 0x00
+#define cudaEventDisableTiming 0x02
 cudaError_t cudaEventDestroy(cudaEvent_t event);
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
 cudaError_t cudaEventSynchronize(cudaEvent_t event);
-// Work queued on stream after this call waits for event's last record; under
-// emulation that work is already done at its record, so only the handles are checked.
-cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned flags = 0);
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
 #define cudaStreamNonBlocking 0x01
 
@@ -98,4 +110,7 @@ struct GuardHit {
   std::size_t bytes_past_end;
 };
 bool find_guard_hit(const void* address, GuardHit* hit);
+// Performs the stream's deferred copies: work about to run on it (a kernel
+// launch, a cuDNN or cuBLAS call) comes after them.
+void run_pending(cudaStream_t stream);
 }  // namespace gcnn::emu
