@@ -222,8 +222,9 @@ void train_step_on_device(Layer& model, optim::Optimizer& optimizer, const Tenso
   ops::accumulate_loss(loss.state, loss.running, step);
   Tensor dpred = Tensor::empty(pred.shape(), pred.device());
   ops::loss_backward_on_device(loss_kind, pred, target, loss.state, dpred, huber_delta, target_weights);
+  if (parallel) parallel->begin_backward();
   model.backward(dpred);
-  if (parallel) parallel->average_gradients(model);
+  if (parallel) parallel->finish_gradients();
   optimizer.step(at.lr, at.momentum);
 }
 
