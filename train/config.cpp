@@ -13,6 +13,7 @@
 #include "data/threads.h"
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
+#include "kernels/precision.h"
 #include "layers/options.h"
 #include "layers/registry.h"
 #include "optim/adamw.h"
@@ -367,6 +368,12 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
     o.fail("name", "must be a plain folder name (no slashes or NUL bytes)");
   c.seed = static_cast<std::uint64_t>(o.get<std::int64_t>("seed", 0));
   c.device = o.get<std::string>("device", c.device);
+  c.precision = o.get<std::string>("precision", c.precision);
+  try {
+    check_precision_spec(c.precision);
+  } catch (const Error& e) {
+    o.fail("precision", e.what());
+  }
   c.runs_dir = o.get<std::string>("runs_dir", "runs");
   c.log_every = o.get<int>("log_every", 0);
   parse_data(o.child("data"), c.data, base_dir, root["data"]);
