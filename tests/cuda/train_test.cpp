@@ -68,9 +68,10 @@ TEST(EmulatedCudaTraining, MatchesTheCpuRun) {
 
 // bf16 on both: oneDNN's bf16 kernels on the CPU, the emulated cuDNN/cuBLAS
 // bf16 configurations on the device. The two round differently (the device
-// also stores conv outputs in bf16), so they agree to bf16's precision rather
-// than FP32's: within 3% after 2 epochs, where an fp32 run of the same
-// config differs from the bf16 one by MEASURED.
+// also stores conv outputs in bf16, and sums in another order), so they agree
+// to bf16's precision rather than FP32's: each value within 3% (measured: at
+// most 1.7%, val_rmse of epoch 2), where this config's fp32 and bf16 CPU runs
+// differ by up to 4.7% (train_loss of epoch 2).
 TEST(EmulatedCudaTraining, Bf16MatchesTheCpuBf16Run) {
   if (!cpu::onednn_has_bf16())
     GTEST_SKIP() << "the CPU has no bf16 arithmetic (oneDNN ISA \"" << cpu::onednn_isa() << "\")";
@@ -78,7 +79,7 @@ TEST(EmulatedCudaTraining, Bf16MatchesTheCpuBf16Run) {
   ASSERT_EQ(m[0].size(), 4u);
   ASSERT_EQ(m[1].size(), 4u);
   for (std::size_t i = 0; i < 4; ++i)
-    EXPECT_NEAR(m[1][i], m[0][i], 3e-2 * std::max(1.0, std::abs(m[0][i]))) << "epoch " << i / 2 + 1 << " value " << i;
+    EXPECT_NEAR(m[1][i], m[0][i], 3e-2 * std::abs(m[0][i])) << "epoch " << i / 2 + 1 << " value " << i;
 }
 
 }  // namespace
