@@ -37,8 +37,9 @@ void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor*
     if (db) db->zero();
     return;
   }
-  dispatch("linear_backward", {&x, &w, &dy, dx, &dw, db}, [&] { cpu::linear_backward(x, w, dy, dx, dw, db, precision); },
-           [&] { cuda::linear_backward(x, w, dy, dx, dw, db, precision); });
+  dispatch(
+      "linear_backward", {&x, &w, &dy, dx, &dw, db}, [&] { cpu::linear_backward(x, w, dy, dx, dw, db, precision); },
+      [&] { cuda::linear_backward(x, w, dy, dx, dw, db, precision); });
 }
 
 }  // namespace gcnn::ops

@@ -445,7 +445,8 @@ cudnnStatus_t cudnnConvolutionBackwardBias(cudnnHandle_t handle, const void* alp
                                            const cudnnTensorDescriptor_t dbDesc, void* db) {
   if (!handle || !dyDesc || !dbDesc || !dyDesc->set || !dbDesc->set) return CUDNN_STATUS_BAD_PARAM;
   if (dbDesc->n != 1 || dbDesc->c != dyDesc->c || dbDesc->h != 1 || dbDesc->w != 1) return CUDNN_STATUS_BAD_PARAM;
-  if (dyDesc->type != CUDNN_DATA_FLOAT || dbDesc->type != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;  // emulated in FP32 only
+  if (dyDesc->type != CUDNN_DATA_FLOAT || dbDesc->type != CUDNN_DATA_FLOAT)
+    return CUDNN_STATUS_NOT_SUPPORTED;  // emulated in FP32 only
   if (!on_device(dy, tensor_bytes(*dyDesc)) || !on_device(db, tensor_bytes(*dbDesc))) return CUDNN_STATUS_BAD_PARAM;
   const float* DY = static_cast<const float*>(dy);
   const std::int64_t plane = static_cast<std::int64_t>(dyDesc->h) * dyDesc->w;
@@ -463,7 +464,8 @@ cudnnStatus_t cudnnAddTensor(cudnnHandle_t handle, const void* alpha, const cudn
   const int ad[4] = {aDesc->n, aDesc->c, aDesc->h, aDesc->w}, cd[4] = {cDesc->n, cDesc->c, cDesc->h, cDesc->w};
   for (int i = 0; i < 4; ++i)
     if (ad[i] != 1 && ad[i] != cd[i]) return CUDNN_STATUS_BAD_PARAM;
-  if (aDesc->type != CUDNN_DATA_FLOAT || cDesc->type != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;  // emulated in FP32 only
+  if (aDesc->type != CUDNN_DATA_FLOAT || cDesc->type != CUDNN_DATA_FLOAT)
+    return CUDNN_STATUS_NOT_SUPPORTED;  // emulated in FP32 only
   if (!on_device(A, tensor_bytes(*aDesc)) || !on_device(C, tensor_bytes(*cDesc))) return CUDNN_STATUS_BAD_PARAM;
   const float a = *static_cast<const float*>(alpha), b = *static_cast<const float*>(beta);
   const float* src = static_cast<const float*>(A);
