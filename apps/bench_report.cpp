@@ -18,6 +18,7 @@
 
 #include "data/csv.h"
 #include "kernels/build_info.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cuda/backend.h"
 #include "kernels/error.h"
 #include "kernels/ops/linear.h"
@@ -139,32 +140,13 @@ std::vector<double> time_runs(const std::function<void()>& run, const std::funct
   return out;
 }
 
-std::string onednn_isa() {
-  switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::sse41: return "Intel SSE4.1";
-    case dnnl::cpu_isa::avx: return "Intel AVX";
-    case dnnl::cpu_isa::avx2: return "Intel AVX2";
-    case dnnl::cpu_isa::avx2_vnni: return "Intel AVX2 with Intel DL Boost";
-    case dnnl::cpu_isa::avx512_mic: return "Intel AVX-512 with AVX512CD, AVX512ER, and AVX512PF extensions";
-    case dnnl::cpu_isa::avx512_mic_4ops:
-      return "Intel AVX-512 with AVX512_4FMAPS and AVX512_4VNNIW extensions";
-    case dnnl::cpu_isa::avx512_core: return "Intel AVX-512 with AVX512BW, AVX512VL, and AVX512DQ extensions";
-    case dnnl::cpu_isa::avx512_core_vnni: return "Intel AVX-512 with Intel DL Boost";
-    case dnnl::cpu_isa::avx512_core_bf16: return "Intel AVX-512 with Intel DL Boost and bfloat16 support";
-    case dnnl::cpu_isa::avx512_core_amx:
-      return "Intel AVX-512 with Intel DL Boost and bfloat16 support and Intel AMX with bfloat16 and 8-bit integer "
-             "support";
-    default: return "no ISA-specific code (generic)";
-  }
-}
-
 nlohmann::json device_json(Device device) {
   if (device.is_cpu())
     return {{"kind", "cpu"},
             {"name", cpu_model()},
             {"hardware_threads", std::thread::hardware_concurrency()},
             {"omp_threads", omp_get_max_threads()},
-            {"onednn_isa", onednn_isa()},
+            {"onednn_isa", cpu::onednn_isa()},
             {"onednn_version", onednn_version()},
             {"openblas_config", openblas_get_config()},
             {"build", build_info::describe()}};

@@ -18,6 +18,7 @@ struct BenchKernelsArgs {
   std::string device;
   std::string filter;
   std::string json;
+  std::string precision = "fp32";
   int batch = 0;  // 0: 32 on the CPU, 128 on CUDA
   double min_seconds = 0.3;
   int min_runs = 5;
@@ -27,6 +28,7 @@ int run_bench_kernels(const BenchKernelsArgs& args) {
   using gcnn::app::spread_of;
   const gcnn::Device device = gcnn::parse_device(args.device);
   const int batch = args.batch > 0 ? args.batch : device.is_cpu() ? 32 : 128;
+  const gcnn::Precision precision = gcnn::resolve_precision(args.precision, device);
   GCNN_INPUT_CHECK(batch <= 4096, "bench kernels: --batch {}: must be in [1, 4096]", batch);
   GCNN_INPUT_CHECK(args.min_runs >= 1 && args.min_runs <= 10000, "bench kernels: --min-runs {}: must be in [1, 10000]",
                    args.min_runs);
@@ -39,7 +41,7 @@ int run_bench_kernels(const BenchKernelsArgs& args) {
     GCNN_INPUT_FAIL("bench kernels: --filter '{}': not a regular expression ({})", args.filter, e.what());
   }
   std::vector<gcnn::bench::KernelCase> cases;
-  for (auto& kc : gcnn::bench::resnet_kernel_cases(batch))
+  for (auto& kc : gcnn::bench::resnet_kernel_cases(batch, precision))
     if (std::regex_search(kc.name, filter) && !(kc.cuda_only && device.is_cpu())) cases.push_back(std::move(kc));
   GCNN_INPUT_CHECK(!cases.empty(), "bench kernels: --filter '{}' matches no op (names look like conv_fwd/l1_3x3_64x32)",
                    args.filter);
@@ -49,9 +51,10 @@ int run_bench_kernels(const BenchKernelsArgs& args) {
   const gcnn::app::DevicePeaks peaks = gcnn::app::device_peaks(device);
   fmt::print("fp32 peak {:.3f} TFLOP/s ({})\nDRAM peak {:.1f} GB/s ({})\n", peaks.flops * 1e-12, peaks.flops_source,
              peaks.bytes_per_second * 1e-9, peaks.bandwidth_source);
-  fmt::print("ResNet-18/34 step ops at 128 px, batch {}, fp32; times over >= {} runs and >= {} s per op\n"
-             "(% peak of a memory-bound op above 100: its operands stay in cache between runs)\n",
-             batch, args.min_runs, args.min_seconds);
+  fmt::print("ResNet-18/34 step ops at 128 px, batch {}, {} convolutions and GEMMs; times over >= {} runs and >= {} "
+             "s per op\n(% peak of a memory-bound op above 100: its operands stay in cache between runs; % of the "
+             "fp32 peak for bf16 ops)\n",
+             batch, gcnn::precision_name(precision), args.min_runs, args.min_seconds);
   fmt::print("{:<40} {:>10} {:>19} {:>14} {:>7}\n", "op", "median ms", "p10-p90 ms", "rate", "% peak");
 
   nlohmann::json rows = nlohmann::json::array();
@@ -80,7 +83,7 @@ int run_bench_kernels(const BenchKernelsArgs& args) {
                              {"peaks", gcnn::app::peaks_json(peaks)},
                              {"image_size", 128},
                              {"batch", batch},
-                             {"precision", "fp32"},
+                             {"precision", gcnn::precision_name(precision)},
                              {"filter", args.filter},
                              {"host_load_average_at_start", load},
                              {"ops", rows}};
@@ -94,6 +97,8 @@ GCNN_BENCH("kernels", "Time every op of a ResNet-18/34 training step against the
   auto args = std::make_shared<BenchKernelsArgs>();
   gcnn::app::add_device_option(cmd, args->device);
   cmd.add_option("--filter", args->filter, "Regular expression: only ops whose name matches (e.g. '^conv_fwd')");
+  cmd.add_option("--precision", args->precision, "Convolution and GEMM arithmetic: fp32, tf32 (CUDA), bf16 or auto")
+      ->capture_default_str();
   cmd.add_option("--json", args->json, "Also write the results and the device's description to this JSON file");
   cmd.add_option("--batch", args->batch, "Batch size (default 32 on the CPU, 128 on CUDA)")
       ->check(CLI::PositiveNumber);

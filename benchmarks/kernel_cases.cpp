@@ -98,9 +98,9 @@ std::function<void()> keep(std::shared_ptr<Operands> o, Body body) {
 
 enum class ConvDirection { Forward, BackwardData, BackwardWeights };
 
-void add_conv_cases(std::vector<KernelCase>& out, std::int64_t batch) {
+void add_conv_cases(std::vector<KernelCase>& out, std::int64_t batch, Precision precision) {
   for (const ConvShape& s : kResNetConvs) {
-    const ops::Conv2dParams params{s.stride, s.stride, s.pad, s.pad};
+    const ops::Conv2dParams params{s.stride, s.stride, s.pad, s.pad, precision};
     const Shape xs{batch, s.c, s.hw, s.hw}, ws{s.k, s.c, s.rs, s.rs};
     const Shape ys = ops::conv2d_output_shape(xs, ws, params);
     // 2 N K OH OW C R S: the same for all three directions.
@@ -136,7 +136,7 @@ void add_conv_cases(std::vector<KernelCase>& out, std::int64_t batch) {
   }
 }
 
-void add_linear_cases(std::vector<KernelCase>& out, std::int64_t batch) {
+void add_linear_cases(std::vector<KernelCase>& out, std::int64_t batch, Precision precision) {
   // The fastai head's two linear layers for ResNet-18/34 (512 channels, concat pool).
   for (auto [in, outf] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1024, 512}, {512, 1}}) {
     const Shape xs{batch, in}, ws{outf, in}, ys{batch, outf};
@@ -153,13 +153,15 @@ void add_linear_cases(std::vector<KernelCase>& out, std::int64_t batch) {
     };
     out.push_back({"linear_fwd/" + tag, "linear_forward", fmt::format("x {}, w {}", dims(xs), dims(ws)), product,
                    bytes, [=](Device device) {
-                     return keep(make(device), [](Operands& t) { ops::linear_forward(t.x, t.w, t.b, t.y); });
+                     return keep(make(device),
+                                 [precision](Operands& t) { ops::linear_forward(t.x, t.w, t.b, t.y, precision); });
                    }});
     // Backward is two products: dx and dw.
     out.push_back({"linear_bwd/" + tag, "linear_backward", fmt::format("x {}, w {}", dims(xs), dims(ws)),
                    2 * product, bytes + f32_bytes(xs) + f32_bytes(ws), [=](Device device) {
-                     return keep(make(device),
-                                 [](Operands& t) { ops::linear_backward(t.x, t.w, t.y, &t.dx, t.dw, &t.db); });
+                     return keep(make(device), [precision](Operands& t) {
+                       ops::linear_backward(t.x, t.w, t.y, &t.dx, t.dw, &t.db, precision);
+                     });
                    }});
   }
 }
@@ -361,10 +363,10 @@ void add_elementwise_cases(std::vector<KernelCase>& out, std::int64_t batch) {
 
 const std::vector<ConvShape>& resnet_conv_shapes() { return kResNetConvs; }
 
-std::vector<KernelCase> resnet_kernel_cases(std::int64_t batch) {
+std::vector<KernelCase> resnet_kernel_cases(std::int64_t batch, Precision precision) {
   std::vector<KernelCase> out;
-  add_conv_cases(out, batch);
-  add_linear_cases(out, batch);
+  add_conv_cases(out, batch, precision);
+  add_linear_cases(out, batch, precision);
   add_batchnorm_cases(out, batch);
   add_pooling_cases(out, batch);
   add_elementwise_cases(out, batch);

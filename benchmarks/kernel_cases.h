@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/device.h"
+#include "kernels/precision.h"
 
 namespace gcnn::bench {
 
@@ -41,8 +42,9 @@ struct ConvShape {
 };
 const std::vector<ConvShape>& resnet_conv_shapes();
 
-// Every case at `batch` images of 128 px.
-std::vector<KernelCase> resnet_kernel_cases(std::int64_t batch);
+// Every case at `batch` images of 128 px; convolutions and linear layers in
+// precision (the other ops are FP32 in every precision).
+std::vector<KernelCase> resnet_kernel_cases(std::int64_t batch, Precision precision = Precision::fp32);
 
 // Waits until the device has finished its queued work (no-op on the CPU).
 void synchronize(Device device);

@@ -25,9 +25,15 @@ void Conv2d::reset_parameters(std::uint64_t seed) {
   if (has_bias_) parameters()[1].value.zero();
 }
 
+ops::Conv2dParams Conv2d::op_params() const {
+  ops::Conv2dParams p = params_;
+  p.precision = precision;
+  return p;
+}
+
 Tensor Conv2d::forward(const Tensor& x, bool train) {
   Tensor y = Tensor::empty(ops::conv2d_output_shape(x.shape(), weight().value.shape(), params_), x.device());
-  ops::conv2d_forward(x, weight().value, has_bias_ ? parameters()[1].value : Tensor(), y, params_);
+  ops::conv2d_forward(x, weight().value, has_bias_ ? parameters()[1].value : Tensor(), y, op_params());
   x_ = train ? x : Tensor();
   return y;
 }
@@ -37,10 +43,10 @@ Tensor Conv2d::backward(const Tensor& dy) {
   Tensor dx = needs_input_grad ? Tensor::empty(x_.shape(), x_.device()) : Tensor();
   const bool frozen = weight().frozen && (!has_bias_ || parameters()[1].frozen);
   if (frozen) {
-    if (needs_input_grad) ops::conv2d_input_gradient(weight().value, dy, dx, params_);
+    if (needs_input_grad) ops::conv2d_input_gradient(weight().value, dy, dx, op_params());
   } else {
     ops::conv2d_backward(x_, weight().value, dy, needs_input_grad ? &dx : nullptr, weight().grad,
-                         has_bias_ ? &parameters()[1].grad : nullptr, params_);
+                         has_bias_ ? &parameters()[1].grad : nullptr, op_params());
   }
   x_ = Tensor();
   return dx;

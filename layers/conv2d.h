@@ -19,6 +19,7 @@ class Conv2d : public Layer {
   Parameter& weight() { return parameters()[0]; }
 
  private:
+  ops::Conv2dParams op_params() const;  // params_ with this layer's precision
   ops::Conv2dParams params_;
   bool has_bias_;
   Tensor x_;

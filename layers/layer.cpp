@@ -95,6 +95,11 @@ void move_to(Layer& root, Device device) {
   for (auto& [name, child] : root.children()) move_to(*child, device);
 }
 
+void set_precision(Layer& root, Precision precision) {
+  root.precision = precision;
+  for (auto& [name, child] : root.children()) set_precision(*child, precision);
+}
+
 Device layer_device(Layer& root) {
   auto params = named_parameters(root);
   return params.empty() ? Device::cpu() : params.front().param->value.device();

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/precision.h"
 #include "kernels/tensor.h"
 
 namespace gcnn {
@@ -70,6 +71,9 @@ class Layer {
 
   // False for the first layer of a network: its backward may skip dx.
   bool needs_input_grad = true;
+  // Arithmetic of this layer's convolutions and GEMMs (kernels/precision.h),
+  // set for a whole model by set_precision; other layers compute in FP32.
+  Precision precision = Precision::fp32;
 
  protected:
   Parameter& add_parameter(const std::string& name, Tensor value, bool decay);
@@ -108,6 +112,8 @@ LoadReport load_state_dict(Layer& root, const std::map<std::string, Tensor>& sta
 
 // Moves parameters, gradients and buffers to device.
 void move_to(Layer& root, Device device);
+// Sets the precision of root and all its descendants.
+void set_precision(Layer& root, Precision precision);
 // The device of the first parameter (CPU when there is none).
 Device layer_device(Layer& root);
 // Mixes a seed and an index into a new seed (splitmix64).

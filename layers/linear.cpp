@@ -40,7 +40,7 @@ void Linear::reset_parameters(std::uint64_t seed) {
 
 Tensor Linear::forward(const Tensor& x, bool train) {
   Tensor y = Tensor::empty(output_shape(x.shape()), x.device());
-  ops::linear_forward(x, weight().value, has_bias_ ? parameters()[1].value : Tensor(), y);
+  ops::linear_forward(x, weight().value, has_bias_ ? parameters()[1].value : Tensor(), y, precision);
   x_ = train ? x : Tensor();
   return y;
 }
@@ -49,7 +49,7 @@ Tensor Linear::backward(const Tensor& dy) {
   GCNN_CHECK(x_.defined(), "linear: backward without a training forward");
   Tensor dx = needs_input_grad ? Tensor::empty(x_.shape(), x_.device()) : Tensor();
   ops::linear_backward(x_, weight().value, dy, needs_input_grad ? &dx : nullptr, weight().grad,
-                       has_bias_ ? &parameters()[1].grad : nullptr);
+                       has_bias_ ? &parameters()[1].grad : nullptr, precision);
   x_ = Tensor();
   return dx;
 }

@@ -14,6 +14,7 @@
 #include "kernels/device.h"
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
+#include "kernels/precision.h"
 #include "layers/options.h"
 #include "layers/registry.h"
 #include "optim/adamw.h"
@@ -368,6 +369,12 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   c.seed = static_cast<std::uint64_t>(o.get<std::int64_t>("seed", 0));
   c.device = o.get<std::string>("device", c.device);
   if (!is_device_spec(c.device)) o.fail("device", "must be auto, cpu, cuda or cuda:N, got '" + c.device + "'");
+  c.precision = o.get<std::string>("precision", c.precision);
+  try {
+    check_precision_spec(c.precision);
+  } catch (const Error& e) {
+    o.fail("precision", e.what());
+  }
   c.runs_dir = o.get<std::string>("runs_dir", "runs");
   c.log_every = o.get<int>("log_every", 0);
   c.deterministic = o.get<bool>("deterministic", c.deterministic);

@@ -98,6 +98,7 @@ struct ExperimentConfig {
   std::string name = "experiment";
   std::uint64_t seed = 0;
   std::string device = "auto";
+  std::string precision = "auto";    // auto|fp32|tf32|bf16 (kernels/precision.h), resolved per device by the trainer
   DataConfig data;
   ModelConfig model;
   std::string loss = "rmse";

@@ -8,6 +8,7 @@
 #include "data/csv.h"
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
+#include "kernels/precision.h"
 #include "train/data.h"
 
 namespace gcnn::train {
@@ -24,12 +25,14 @@ double suggest_lr(const std::vector<double>& lrs, const std::vector<double>& smo
 LrFindResult lr_find(const ExperimentConfig& config, const LrFindOptions& o) {
   GCNN_CHECK(o.min_lr > 0 && o.max_lr > o.min_lr && o.steps >= 3, "lr-find: need 0 < min_lr < max_lr and steps >= 3");
   const Device device = parse_device(config.device);
+  const Precision precision = resolve_precision(config.precision, device);  // the arithmetic training will use
   const auto run_dir = config.run_dir();
   std::filesystem::create_directories(run_dir);
   ExperimentData data(config, run_dir, device);
   const std::size_t T = data.target_names.size();
   auto model = build_model(config, static_cast<int>(T));
   move_to(*model, device);
+  set_precision(*model, precision);
   std::vector<optim::ParamGroup> groups{{"all", named_parameters(*model)}};
   auto optimizer = make_optimizer(std::move(groups), config.optimizer);
   const ops::LossKind loss_kind = ops::parse_loss(config.loss);

@@ -17,6 +17,7 @@
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
 #include "kernels/cuda/backend.h"
+#include "kernels/precision.h"
 #include "kernels/upload.h"
 #include "layers/safetensors.h"
 #include "train/checkpoint.h"
@@ -238,6 +239,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   if (device.is_cuda())
     cuda::set_conv_search_policy(
         {static_cast<std::size_t>(config.cuda.workspace_mb * 1024 * 1024), config.deterministic});
+  const Precision precision = resolve_precision(config.precision, device);  // before anything is written
   const fs::path run_dir = config.run_dir();
   // Rank 0 claims the folder and writes the data files; the others read them after.
   std::optional<RunFolder> folder;
@@ -250,7 +252,9 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   if (!main_rank) data = std::make_unique<ExperimentData>(config, run_dir, device, rank, world);
   const fs::path metrics_path = run_dir / "metrics.csv", last_path = run_dir / "last.safetensors",
                  state_path = run_dir / "last.state", best_path = run_dir / "best.safetensors";
-  const std::string config_yaml = dump_yaml(config.resolved);
+  YAML::Node resolved = YAML::Clone(config.resolved);
+  resolved["precision"] = precision_name(precision);  // what `auto` became, for the record
+  const std::string config_yaml = dump_yaml(resolved);
 
   const int T = static_cast<int>(data->target_names.size());
   auto model = build_model(config, T);
@@ -263,6 +267,7 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
                report.unexpected.empty() ? "none" : fmt::format("{}", fmt::join(report.unexpected, ", ")));
   }
   move_to(*model, device);
+  set_precision(*model, precision);
   std::optional<DataParallel> parallel;
   if (world > 1) {
     broadcast_model(*model, comm);
@@ -304,8 +309,9 @@ TrainResult train_experiment(const ExperimentConfig& config, const TrainOptions&
   const auto steps_per_epoch = static_cast<std::int64_t>(data->train_loader().batches_per_epoch());
   const int total_epochs = config.total_epochs();
   if (main_rank)
-    fmt::print("{}: {} train / {} validation images, {} steps per epoch, {} epochs, device {}{}\n", config.name,
-               data->train_size(), data->val_size(), steps_per_epoch, total_epochs, device.str(),
+    fmt::print("{}: {} train / {} validation images, {} steps per epoch, {} epochs, device {}, precision {}{}\n",
+               config.name, data->train_size(), data->val_size(), steps_per_epoch, total_epochs, device.str(),
+               precision_name(precision),
                world > 1 ? fmt::format(", {} ranks ({}) x batch {}{}, {:.3g} MB all-reduced per step", world,
                                        comm.name(), config.data.batch_size,
                                        config.distributed.sync_bn ? ", sync_bn" : "",

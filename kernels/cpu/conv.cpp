@@ -8,7 +8,14 @@
 // The primitives pick their preferred (blocked) memory layouts (format "any");
 // our NCHW/OIHW tensors are reordered in and out when the choice differs. The
 // primitive descriptors, primitives, reorders and staging buffers are built
-// once per shape and kept in a cache keyed by shape, stride and padding.
+// once per shape and kept in a cache keyed by shape, stride, padding and precision.
+//
+// Precision bf16 (kernels/precision.h) asks the primitives for bf16 inputs
+// (src, weights, diff_dst) and FP32 outputs (dst, diff_src, diff_weights, bias
+// and its gradient), combinations oneDNN's convolution documents for all three
+// directions; its AVX-512 BF16 / AMX kernels accumulate in FP32. Our FP32
+// tensors are converted at the op boundary by the same reorders that change
+// the layout (oneDNN's f32 -> bf16 conversion rounds to nearest even).
 #include "kernels/cpu/conv.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -69,13 +76,13 @@ class Operand {
 };
 
 using ConvKey = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
-                           std::int64_t, int, int, int, int, bool>;
+                           std::int64_t, int, int, int, int, bool, Precision>;
 
 // Everything oneDNN needs for one convolution shape, each direction built on first use.
 class ConvPlan {
  public:
   ConvPlan(const Tensor& x, const Tensor& w, const ops::Conv2dParams& p, bool with_bias)
-      : with_bias_(with_bias) {
+      : with_bias_(with_bias), input_type_(p.precision == Precision::bf16 ? dt::bf16 : dt::f32) {
     const std::int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
     const std::int64_t k = w.dim(0), r = w.dim(2), s = w.dim(3);
     const std::int64_t oh = (h + 2 * p.pad_h - r) / p.stride_h + 1, ow = (wd + 2 * p.pad_w - s) / p.stride_w + 1;
@@ -88,7 +95,7 @@ class ConvPlan {
     // Right padding that makes the output size exact; negative when the last
     // rows/columns of the input are never read (e.g. 1x1 stride 2 on even sizes).
     pad_r_ = {(oh - 1) * p.stride_h + r - h - p.pad_h, (ow - 1) * p.stride_w + s - wd - p.pad_w};
-    const memory::desc x_any({n, c, h, wd}, dt::f32, tag::any), w_any({k, c, r, s}, dt::f32, tag::any),
+    const memory::desc x_any({n, c, h, wd}, input_type_, tag::any), w_any({k, c, r, s}, input_type_, tag::any),
         y_any({n, k, oh, ow}, dt::f32, tag::any);
     dnnl::convolution_forward::desc desc =
         with_bias_ ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
@@ -145,8 +152,8 @@ class ConvPlan {
 
  private:
   void build_backward_data() {
-    const memory::desc x_any(x_plain_.dims(), dt::f32, tag::any), w_any(w_plain_.dims(), dt::f32, tag::any),
-        y_any(y_plain_.dims(), dt::f32, tag::any);
+    const memory::desc x_any(x_plain_.dims(), dt::f32, tag::any), w_any(w_plain_.dims(), input_type_, tag::any),
+        y_any(y_plain_.dims(), input_type_, tag::any);
     dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides_,
                                                pad_l_, pad_r_);
     dnnl::convolution_backward_data::primitive_desc pd(desc, engine(), fwd_pd_);
@@ -158,8 +165,8 @@ class ConvPlan {
   }
 
   void build_backward_weights() {
-    const memory::desc x_any(x_plain_.dims(), dt::f32, tag::any), w_any(w_plain_.dims(), dt::f32, tag::any),
-        y_any(y_plain_.dims(), dt::f32, tag::any);
+    const memory::desc x_any(x_plain_.dims(), input_type_, tag::any), w_any(w_plain_.dims(), dt::f32, tag::any),
+        y_any(y_plain_.dims(), input_type_, tag::any);
     dnnl::convolution_backward_weights::desc desc =
         with_bias_ ? dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, x_any, w_any,
                                                               b_plain_, y_any, strides_, pad_l_, pad_r_)
@@ -174,6 +181,7 @@ class ConvPlan {
   }
 
   bool with_bias_;
+  dt input_type_;  // of src, weights and diff_dst: f32, or bf16 in precision bf16
   memory::desc x_plain_, w_plain_, y_plain_, b_plain_, bd_dy_desc_, bw_dy_desc_;
   memory::dims strides_, pad_l_, pad_r_;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
@@ -191,17 +199,20 @@ std::map<ConvKey, std::unique_ptr<ConvPlan>>& plans() {
 }
 
 ConvPlan& plan_for(const Tensor& x, const Tensor& w, const ops::Conv2dParams& p, bool with_bias) {
+  GCNN_CHECK(p.precision != Precision::tf32,
+             "conv2d (cpu): precision tf32 is a CUDA tensor-core mode; the CPU computes fp32 or bf16");
   const ConvKey key{x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2), w.dim(3),
-                    p.stride_h, p.stride_w, p.pad_h, p.pad_w, with_bias};
+                    p.stride_h, p.stride_w, p.pad_h, p.pad_w, with_bias, p.precision};
   auto& slot = plans()[key];
   if (!slot) {
     try {
       slot = std::make_unique<ConvPlan>(x, w, p, with_bias);
     } catch (const dnnl::error& e) {
       plans().erase(key);
-      GCNN_FAIL("conv2d (cpu): oneDNN cannot build a convolution for input {} and weight {}, stride ({}, {}), "
+      GCNN_FAIL("conv2d (cpu): oneDNN cannot build a {} convolution for input {} and weight {}, stride ({}, {}), "
                 "padding ({}, {}): {}",
-                x.describe(), w.describe(), p.stride_h, p.stride_w, p.pad_h, p.pad_w, e.what());
+                precision_name(p.precision), x.describe(), w.describe(), p.stride_h, p.stride_w, p.pad_h, p.pad_w,
+                e.what());
     }
   }
   return *slot;

@@ -2,9 +2,11 @@
 // empty batches handled, by kernels/ops/linear.cpp.
 #pragma once
 
+#include "kernels/precision.h"
 #include "kernels/tensor.h"
 
 namespace gcnn::cpu {
-void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y);
-void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db);
+void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, Precision precision);
+void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
+                     Precision precision);
 }  // namespace gcnn::cpu

@@ -10,6 +10,7 @@
 #include "kernels/cuda/emulation/runtime.h"
 #else
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
 #define GCNN_DYNAMIC_SHARED(type, name) extern __shared__ type name[]

@@ -12,9 +12,15 @@
 // beta = 0 ("C need not be a valid input" in the documentation), so outputs
 // are overwritten. The handle keeps cuBLAS's default math mode, which does not
 // use TF32 tensor cores for sgemm unless asked (CUBLAS_TF32_TENSOR_OP_MATH or
-// NVIDIA_TF32_OVERRIDE), so results stay FP32.
+// NVIDIA_TF32_OVERRIDE), so precision fp32 stays FP32 with cublasSgemm.
+// The other precisions call cublasGemmEx with the same operands (its
+// documented type combinations; alpha and beta are floats for both):
+//   tf32: A, B, C CUDA_R_32F, compute type CUBLAS_COMPUTE_32F_FAST_TF32;
+//   bf16: A, B CUDA_R_16BF (converted from our FP32 tensors), C CUDA_R_32F,
+//         compute type CUBLAS_COMPUTE_32F (FP32 accumulation, FP32 output).
 #include "kernels/cuda/common.cuh"
 
+#include "kernels/cuda/bf16_convert.h"
 #include "kernels/cuda/linear.h"
 
 namespace gcnn::cuda {
@@ -43,31 +49,44 @@ int blas_int(std::int64_t v) {
   return static_cast<int>(v);
 }
 
+// C (FP32, column-major m x n) = op(A) op(B) in the given precision; A and B
+// are FP32 tensors (converted to bf16 here in precision bf16).
+void gemm(cublasHandle_t handle, Precision precision, cublasOperation_t ta, cublasOperation_t tb, std::int64_t m,
+          std::int64_t n, std::int64_t k, const Tensor& A, std::int64_t lda, const Tensor& B, std::int64_t ldb,
+          Tensor& C, std::int64_t ldc) {
+  const float one = 1.0f, zero = 0.0f;
+  if (precision == Precision::fp32) {
+    GCNN_CUBLAS_CHECK(cublasSgemm(handle, ta, tb, blas_int(m), blas_int(n), blas_int(k), &one, A.data<float>(),
+                                  blas_int(lda), B.data<float>(), blas_int(ldb), &zero, C.data<float>(),
+                                  blas_int(ldc)));
+    return;
+  }
+  const bool bf16 = precision == Precision::bf16;
+  const Tensor a = bf16 ? to_bf16(A) : A, b = bf16 ? to_bf16(B) : B;
+  const cudaDataType_t type = bf16 ? CUDA_R_16BF : CUDA_R_32F;
+  GCNN_CUBLAS_CHECK(cublasGemmEx(handle, ta, tb, blas_int(m), blas_int(n), blas_int(k), &one, a.raw_data(), type,
+                                 blas_int(lda), b.raw_data(), type, blas_int(ldb), &zero, C.raw_data(), CUDA_R_32F,
+                                 blas_int(ldc), bf16 ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_FAST_TF32,
+                                 CUBLAS_GEMM_DEFAULT));
+}
+
 }  // namespace
 
-void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
+void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, Precision precision) {
   const std::int64_t n = x.dim(0), in = x.dim(1), out = w.dim(0);
   auto& ctx = context(x.device().index);
-  const float one = 1.0f, zero = 0.0f;
-  GCNN_CUBLAS_CHECK(cublasSgemm(ctx.cublas, CUBLAS_OP_T, CUBLAS_OP_N, blas_int(out), blas_int(n), blas_int(in), &one,
-                                w.data<float>(), blas_int(in), x.data<float>(), blas_int(in), &zero,
-                                y.data<float>(), blas_int(out)));
+  gemm(ctx.cublas, precision, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, w, in, x, in, y, out);
   if (bias.defined())
     GCNN_LAUNCH(add_bias_rows_kernel, blocks_for(static_cast<std::size_t>(n * out)), kThreadsPerBlock, 0, ctx.stream,
                 y.data<float>(), bias.data<float>(), n, out);
 }
 
-void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db) {
+void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
+                     Precision precision) {
   const std::int64_t n = x.dim(0), in = x.dim(1), out = w.dim(0);
   auto& ctx = context(x.device().index);
-  const float one = 1.0f, zero = 0.0f;
-  if (dx)
-    GCNN_CUBLAS_CHECK(cublasSgemm(ctx.cublas, CUBLAS_OP_N, CUBLAS_OP_N, blas_int(in), blas_int(n), blas_int(out),
-                                  &one, w.data<float>(), blas_int(in), dy.data<float>(), blas_int(out), &zero,
-                                  dx->data<float>(), blas_int(in)));
-  GCNN_CUBLAS_CHECK(cublasSgemm(ctx.cublas, CUBLAS_OP_N, CUBLAS_OP_T, blas_int(in), blas_int(out), blas_int(n), &one,
-                                x.data<float>(), blas_int(in), dy.data<float>(), blas_int(out), &zero,
-                                dw.data<float>(), blas_int(in)));
+  if (dx) gemm(ctx.cublas, precision, CUBLAS_OP_N, CUBLAS_OP_N, in, n, out, w, in, dy, out, *dx, in);
+  gemm(ctx.cublas, precision, CUBLAS_OP_N, CUBLAS_OP_T, in, out, n, x, in, dy, out, dw, in);
   if (db)
     GCNN_LAUNCH(column_sum_kernel, blocks_for(static_cast<std::size_t>(out)), kThreadsPerBlock, 0, ctx.stream,
                 dy.data<float>(), db->data<float>(), n, out);

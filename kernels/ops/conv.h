@@ -2,12 +2,16 @@
 // NCHW tensors, forward and backward, any kernel size, stride and padding.
 #pragma once
 
+#include "kernels/precision.h"
 #include "kernels/tensor.h"
 
 namespace gcnn::ops {
 
 struct Conv2dParams {
   int stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+  // Arithmetic of all three directions (kernels/precision.h); outputs and
+  // gradients are FP32 tensors whatever it is.
+  Precision precision = Precision::fp32;
 };
 
 // Output shape [N, K, OH, OW] of x [N, C, H, W] convolved with w [K, C, R, S]:

@@ -16,16 +16,17 @@ void check_linear(const char* op, const Tensor& x, const Tensor& w) {
 }
 }  // namespace
 
-void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
+void linear_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, Precision precision) {
   check_linear("linear_forward", x, w);
   if (bias.defined()) check_shape("linear_forward", "bias", bias, {w.dim(0)});
   check_shape("linear_forward", "y", y, {x.dim(0), w.dim(0)});
   if (y.numel() == 0) return;  // an empty batch
-  dispatch("linear_forward", {&x, &w, &bias, &y}, [&] { cpu::linear_forward(x, w, bias, y); },
-           [&] { cuda::linear_forward(x, w, bias, y); });
+  dispatch("linear_forward", {&x, &w, &bias, &y}, [&] { cpu::linear_forward(x, w, bias, y, precision); },
+           [&] { cuda::linear_forward(x, w, bias, y, precision); });
 }
 
-void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db) {
+void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor& dw, Tensor* db,
+                     Precision precision) {
   check_linear("linear_backward", x, w);
   check_shape("linear_backward", "dy", dy, {x.dim(0), w.dim(0)});
   if (dx) check_shape("linear_backward", "dx", *dx, x.shape());
@@ -36,8 +37,9 @@ void linear_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor*
     if (db) db->zero();
     return;
   }
-  dispatch("linear_backward", {&x, &w, &dy, dx, &dw, db}, [&] { cpu::linear_backward(x, w, dy, dx, dw, db); },
-           [&] { cuda::linear_backward(x, w, dy, dx, dw, db); });
+  dispatch(
+      "linear_backward", {&x, &w, &dy, dx, &dw, db}, [&] { cpu::linear_backward(x, w, dy, dx, dw, db, precision); },
+      [&] { cuda::linear_backward(x, w, dy, dx, dw, db, precision); });
 }
 
 }  // namespace gcnn::ops

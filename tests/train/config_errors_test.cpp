@@ -52,6 +52,12 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 TEST(ConfigErrors, TheValidConfigParses) { EXPECT_EQ(parse_config(kValid, "exp.yaml", ".").name, "t"); }
 
+TEST(ConfigErrors, PrecisionNamesTheKeyAndTheChoices) {
+  const std::string m = error_of(with("name: t\n", "name: t\nprecision: fp16\n"));
+  EXPECT_TRUE(contains(m, "precision") && contains(m, "fp16") && contains(m, "auto, fp32, tf32 or bf16")) << m;
+  EXPECT_EQ(parse_config(kValid, "exp.yaml", ".", {"precision=bf16"}).precision, "bf16");
+}
+
 TEST(ConfigErrors, DuplicateKeysNameBothLines) {
   const std::string m = error_of(with("  batch_size: 8\n", "  batch_size: 8\n  batch_size: 16\n"));
   EXPECT_TRUE(contains(m, "exp.yaml:6: duplicate key 'batch_size' (first given on line 5)")) << m;

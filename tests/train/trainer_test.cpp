@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "data/csv.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/error.h"
 #include "layers/safetensors.h"
 #include "train/lr_find.h"
@@ -102,6 +103,21 @@ TEST(Trainer, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
 
 // AdamW's moments and per-parameter step counts (the body was frozen in the
 // first phase, so its count lags the head's) survive the interruption.
+// precision: auto is fp32 on the CPU, and the run writes what it resolved to
+// into config.yaml; a bf16 run (where the CPU has bf16 arithmetic) records
+// bf16 and resumes bit-identically, so its arithmetic is deterministic too.
+TEST(Trainer, PrecisionIsResolvedRecordedAndResumable) {
+  const fs::path runs = fresh_dir("precision");
+  TrainOptions quiet;
+  quiet.progress = false;
+  train_experiment(tiny(runs, "auto", {"phases=[{epochs: 1, lr: 0.02}]"}), quiet);
+  EXPECT_NE(read_text_file(runs / "auto" / "config.yaml").find("precision: fp32"), std::string::npos);
+  if (!cpu::onednn_has_bf16()) GTEST_SKIP() << "no bf16 arithmetic on this CPU (oneDNN ISA " << cpu::onednn_isa() << ")";
+  expect_resume_matches_uninterrupted(runs, {"precision=bf16"});
+  EXPECT_NE(read_text_file(runs / "whole" / "config.yaml").find("precision: bf16"), std::string::npos);
+  fs::remove_all(runs);
+}
+
 TEST(Trainer, AdamWResumeMatchesAnUninterruptedRun) {
   const fs::path runs = fresh_dir("resume_adamw");
   expect_resume_matches_uninterrupted(runs, {"optimizer.kind=adamw", "phases.0.lr=0.003", "phases.1.lr=0.003"});

@@ -8,6 +8,7 @@ enum cublasStatus_t {
   CUBLAS_STATUS_SUCCESS = 0,
   CUBLAS_STATUS_NOT_INITIALIZED = 1,
   CUBLAS_STATUS_INVALID_VALUE = 7,
+  CUBLAS_STATUS_NOT_SUPPORTED = 15,
   CUBLAS_STATUS_EXECUTION_FAILED = 13,
 };
 struct cublasContext;
@@ -31,3 +32,17 @@ namespace gcnn::emu {
 // Performs the deferred copies of the handle's stream (before a call computes on it).
 void run_pending_of(cublasHandle_t handle);
 }  // namespace gcnn::emu
+
+// Mixed-precision GEMM (cublasGemmEx), same column-major semantics. Emulated
+// combinations: A, B, C all CUDA_R_32F with CUBLAS_COMPUTE_32F (strict FP32)
+// or CUBLAS_COMPUTE_32F_FAST_TF32 (A and B truncated to TF32's 10 mantissa
+// bits, as tensor cores read them); A, B CUDA_R_16BF and C CUDA_R_32F with
+// CUBLAS_COMPUTE_32F. alpha and beta are floats; any other combination is
+// CUBLAS_STATUS_NOT_SUPPORTED.
+enum cudaDataType_t { CUDA_R_32F = 0, CUDA_R_16BF = 14 };
+enum cublasComputeType_t { CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32F_FAST_TF32 = 77 };
+enum cublasGemmAlgo_t { CUBLAS_GEMM_DEFAULT = -1 };
+cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n,
+                            int k, const void* alpha, const void* A, cudaDataType_t Atype, int lda, const void* B,
+                            cudaDataType_t Btype, int ldb, const void* beta, void* C, cudaDataType_t Ctype, int ldc,
+                            cublasComputeType_t computeType, cublasGemmAlgo_t algo);

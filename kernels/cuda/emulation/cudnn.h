@@ -31,8 +31,15 @@ cudnnStatus_t cudnnSetStream(cudnnHandle_t handle, cudaStream_t stream);
 // ---- Convolution (legacy API), served by kernels/cuda/emulation/cudnn_conv.cpp ----
 // Enum values are cuDNN 9's (cudnn_graph.h, cudnn_ops.h). Descriptors store and
 // validate what is set; compute calls check descriptors, device pointers and
-// workspace size, and compute with float64 accumulation.
-enum cudnnDataType_t { CUDNN_DATA_FLOAT = 0, CUDNN_DATA_DOUBLE = 1, CUDNN_DATA_HALF = 2 };
+// workspace size, and compute with float64 accumulation. Tensors and filters
+// are FP32 or bf16 (cuDNN's PSEUDO_BFLOAT16 configuration: x, w, y all bf16,
+// FP32 compute type).
+enum cudnnDataType_t {
+  CUDNN_DATA_FLOAT = 0,
+  CUDNN_DATA_DOUBLE = 1,
+  CUDNN_DATA_HALF = 2,
+  CUDNN_DATA_BFLOAT16 = 9,
+};
 enum cudnnTensorFormat_t { CUDNN_TENSOR_NCHW = 0, CUDNN_TENSOR_NHWC = 1, CUDNN_TENSOR_NCHW_VECT_C = 2 };
 enum cudnnConvolutionMode_t { CUDNN_CONVOLUTION = 0, CUDNN_CROSS_CORRELATION = 1 };
 enum cudnnMathType_t {

@@ -7,6 +7,11 @@
 // null or host pointers, a workspace smaller than the algorithm needs), so the
 // backend's call sites really run under test. The workspace is overwritten
 // with garbage on every call, as a real algorithm would scribble on it.
+//
+// Numbers as a GPU's: FP32 operands are truncated to TF32 unless the math type
+// is CUDNN_FMA_MATH; bf16 operands are read as stored (exactly), products are
+// accumulated in float64 (at least as accurate as the GPU's FP32 accumulator)
+// and a bf16 output is rounded to nearest even, as __float2bfloat16_rn.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -14,16 +19,19 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/bf16.h"
 #include "kernels/cuda/emulation/control.h"
 #include "kernels/cuda/emulation/cudnn.h"
 
 struct cudnnTensorStruct {
   bool set = false;
   int n = 0, c = 0, h = 0, w = 0;
+  cudnnDataType_t type = CUDNN_DATA_FLOAT;
 };
 struct cudnnFilterStruct {
   bool set = false;
   int k = 0, c = 0, r = 0, s = 0;
+  cudnnDataType_t type = CUDNN_DATA_FLOAT;
 };
 struct cudnnConvolutionStruct {
   bool set = false;
@@ -41,11 +49,11 @@ bool on_device(const void* p, std::size_t bytes) {
   return gcnn::emu::is_device_pointer(c) && (bytes == 0 || gcnn::emu::is_device_pointer(c + bytes - 1));
 }
 
-std::size_t tensor_bytes(const cudnnTensorStruct& t) {
-  return static_cast<std::size_t>(t.n) * t.c * t.h * t.w * sizeof(float);
-}
+std::size_t type_bytes(cudnnDataType_t type) { return type == CUDNN_DATA_BFLOAT16 ? 2 : sizeof(float); }
+std::size_t tensor_elements(const cudnnTensorStruct& t) { return static_cast<std::size_t>(t.n) * t.c * t.h * t.w; }
+std::size_t tensor_bytes(const cudnnTensorStruct& t) { return tensor_elements(t) * type_bytes(t.type); }
 std::size_t filter_bytes(const cudnnFilterStruct& f) {
-  return static_cast<std::size_t>(f.k) * f.c * f.r * f.s * sizeof(float);
+  return static_cast<std::size_t>(f.k) * f.c * f.r * f.s * type_bytes(f.type);
 }
 
 // The geometry of x * w -> y, checked for consistency (BAD_PARAM otherwise).
@@ -56,6 +64,8 @@ cudnnStatus_t geometry(const cudnnTensorStruct* x, const cudnnFilterStruct* f, c
                        const cudnnTensorStruct* y, Geometry* g) {
   if (!x || !f || !conv || !y || !x->set || !f->set || !conv->set || !y->set) return CUDNN_STATUS_BAD_PARAM;
   if (x->c != f->c) return CUDNN_STATUS_BAD_PARAM;
+  // The configurations the legacy API documents: FLOAT (all FP32) and PSEUDO_BFLOAT16 (all bf16).
+  if (x->type != f->type || y->type != f->type) return CUDNN_STATUS_NOT_SUPPORTED;
   const int oh = (x->h + 2 * conv->pad_h - f->r), ow = (x->w + 2 * conv->pad_w - f->s);
   if (oh < 0 || ow < 0) return CUDNN_STATUS_BAD_PARAM;
   *g = {x->n, x->c, x->h, x->w, f->k, f->r, f->s, oh / conv->stride_h + 1, ow / conv->stride_w + 1,
@@ -105,13 +115,26 @@ cudnnStatus_t use_workspace(std::size_t needed, void* workspace, std::size_t siz
   return CUDNN_STATUS_SUCCESS;
 }
 
-// out = alpha * result + beta * out; out is not read when beta is zero (cuDNN's rule).
-cudnnStatus_t blend(const std::vector<double>& result, const void* alpha, const void* beta, void* out) {
+// Element i of a tensor of the given type, as a float.
+float load(const void* data, cudnnDataType_t type, std::size_t i) {
+  if (type == CUDNN_DATA_BFLOAT16) return gcnn::bf16_bits_to_float(static_cast<const std::uint16_t*>(data)[i]);
+  return static_cast<const float*>(data)[i];
+}
+
+// out = alpha * result + beta * out; out is not read when beta is zero (cuDNN's
+// rule). alpha and beta are floats (the FP32 compute type); a bf16 out is
+// rounded from the FP32 value.
+cudnnStatus_t blend(const std::vector<double>& result, const void* alpha, const void* beta, void* out,
+                    cudnnDataType_t type) {
   if (!alpha || !beta) return CUDNN_STATUS_BAD_PARAM;
   const float a = *static_cast<const float*>(alpha), b = *static_cast<const float*>(beta);
-  float* o = static_cast<float*>(out);
-  for (std::size_t i = 0; i < result.size(); ++i)
-    o[i] = static_cast<float>(a * result[i] + (b == 0.0f ? 0.0 : static_cast<double>(b) * o[i]));
+  for (std::size_t i = 0; i < result.size(); ++i) {
+    const float v = static_cast<float>(a * result[i] + (b == 0.0f ? 0.0 : static_cast<double>(b) * load(out, type, i)));
+    if (type == CUDNN_DATA_BFLOAT16)
+      static_cast<std::uint16_t*>(out)[i] = gcnn::float_to_bf16_bits(v);
+    else
+      static_cast<float*>(out)[i] = v;
+  }
   return CUDNN_STATUS_SUCCESS;
 }
 
@@ -122,8 +145,10 @@ cudnnStatus_t blend(const std::vector<double>& result, const void* alpha, const 
 // misses the 1e-4 accuracy bar in tests, as it could on a real GPU).
 struct Operand {
   bool tf32;
-  double operator()(float v) const {
-    if (!tf32) return v;
+  cudnnDataType_t type;
+  double operator()(const void* data, std::size_t i) const {
+    const float v = load(data, type, i);
+    if (!tf32 || type != CUDNN_DATA_FLOAT) return v;
     std::uint32_t bits;
     std::memcpy(&bits, &v, sizeof bits);
     bits &= 0xffffe000u;
@@ -132,7 +157,9 @@ struct Operand {
     return r;
   }
 };
-Operand operand(const cudnnConvolutionStruct* conv) { return {conv->math != CUDNN_FMA_MATH}; }
+Operand operand(const cudnnConvolutionStruct* conv, cudnnDataType_t type) {
+  return {conv->math != CUDNN_FMA_MATH, type};
+}
 
 // Calls visit(x_index, w_index, y_index) for every multiply of the convolution.
 template <class Visit>
@@ -257,8 +284,9 @@ cudnnStatus_t cudnnDestroyTensorDescriptor(cudnnTensorDescriptor_t desc) {
 cudnnStatus_t cudnnSetTensor4dDescriptor(cudnnTensorDescriptor_t desc, cudnnTensorFormat_t format,
                                          cudnnDataType_t dataType, int n, int c, int h, int w) {
   if (!desc || n <= 0 || c <= 0 || h <= 0 || w <= 0) return CUDNN_STATUS_BAD_PARAM;
-  if (format != CUDNN_TENSOR_NCHW || dataType != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;
-  *desc = {true, n, c, h, w};
+  if (format != CUDNN_TENSOR_NCHW || (dataType != CUDNN_DATA_FLOAT && dataType != CUDNN_DATA_BFLOAT16))
+    return CUDNN_STATUS_NOT_SUPPORTED;
+  *desc = {true, n, c, h, w, dataType};
   return CUDNN_STATUS_SUCCESS;
 }
 cudnnStatus_t cudnnCreateFilterDescriptor(cudnnFilterDescriptor_t* desc) {
@@ -273,8 +301,9 @@ cudnnStatus_t cudnnDestroyFilterDescriptor(cudnnFilterDescriptor_t desc) {
 cudnnStatus_t cudnnSetFilter4dDescriptor(cudnnFilterDescriptor_t desc, cudnnDataType_t dataType,
                                          cudnnTensorFormat_t format, int k, int c, int h, int w) {
   if (!desc || k <= 0 || c <= 0 || h <= 0 || w <= 0) return CUDNN_STATUS_BAD_PARAM;
-  if (format != CUDNN_TENSOR_NCHW || dataType != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;
-  *desc = {true, k, c, h, w};
+  if (format != CUDNN_TENSOR_NCHW || (dataType != CUDNN_DATA_FLOAT && dataType != CUDNN_DATA_BFLOAT16))
+    return CUDNN_STATUS_NOT_SUPPORTED;
+  *desc = {true, k, c, h, w, dataType};
   return CUDNN_STATUS_SUCCESS;
 }
 cudnnStatus_t cudnnCreateConvolutionDescriptor(cudnnConvolutionDescriptor_t* desc) {
@@ -365,12 +394,10 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t handle, const void* alpha, c
     return CUDNN_STATUS_BAD_PARAM;
   if (auto st = use_workspace(fwd_workspace(g, algo), workSpace, workSpaceSizeInBytes); st != CUDNN_STATUS_SUCCESS)
     return st;
-  const float* X = static_cast<const float*>(x);
-  const float* W = static_cast<const float*>(w);
-  const Operand op = operand(convDesc);
-  std::vector<double> out(tensor_bytes(*yDesc) / sizeof(float), 0.0);
-  for_each_tap(g, [&](std::int64_t xi, std::int64_t wi, std::int64_t yi) { out[yi] += op(X[xi]) * op(W[wi]); });
-  return blend(out, alpha, beta, y);
+  const Operand op = operand(convDesc, xDesc->type);
+  std::vector<double> out(tensor_elements(*yDesc), 0.0);
+  for_each_tap(g, [&](std::int64_t xi, std::int64_t wi, std::int64_t yi) { out[yi] += op(x, xi) * op(w, wi); });
+  return blend(out, alpha, beta, y, yDesc->type);
 }
 
 // ---- backward data ----------------------------------------------------------------
@@ -420,12 +447,10 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, const void* alp
   if (auto st = use_workspace(bwd_data_workspace(g, algo), workSpace, workSpaceSizeInBytes);
       st != CUDNN_STATUS_SUCCESS)
     return st;
-  const float* W = static_cast<const float*>(w);
-  const float* DY = static_cast<const float*>(dy);
-  const Operand op = operand(convDesc);
-  std::vector<double> out(tensor_bytes(*dxDesc) / sizeof(float), 0.0);
-  for_each_tap(g, [&](std::int64_t xi, std::int64_t wi, std::int64_t yi) { out[xi] += op(DY[yi]) * op(W[wi]); });
-  return blend(out, alpha, beta, dx);
+  const Operand op = operand(convDesc, dxDesc->type);
+  std::vector<double> out(tensor_elements(*dxDesc), 0.0);
+  for_each_tap(g, [&](std::int64_t xi, std::int64_t wi, std::int64_t yi) { out[xi] += op(dy, yi) * op(w, wi); });
+  return blend(out, alpha, beta, dx, dxDesc->type);
 }
 
 // ---- backward filter and bias -----------------------------------------------------
@@ -477,12 +502,10 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void* a
   if (auto st = use_workspace(bwd_filter_workspace(g, algo), workSpace, workSpaceSizeInBytes);
       st != CUDNN_STATUS_SUCCESS)
     return st;
-  const float* X = static_cast<const float*>(x);
-  const float* DY = static_cast<const float*>(dy);
-  const Operand op = operand(convDesc);
-  std::vector<double> out(filter_bytes(*dwDesc) / sizeof(float), 0.0);
-  for_each_tap(g, [&](std::int64_t xi, std::int64_t wi, std::int64_t yi) { out[wi] += op(DY[yi]) * op(X[xi]); });
-  return blend(out, alpha, beta, dw);
+  const Operand op = operand(convDesc, xDesc->type);
+  std::vector<double> out(filter_bytes(*dwDesc) / type_bytes(dwDesc->type), 0.0);
+  for_each_tap(g, [&](std::int64_t xi, std::int64_t wi, std::int64_t yi) { out[wi] += op(dy, yi) * op(x, xi); });
+  return blend(out, alpha, beta, dw, dwDesc->type);
 }
 cudnnStatus_t cudnnConvolutionBackwardBias(cudnnHandle_t handle, const void* alpha,
                                            const cudnnTensorDescriptor_t dyDesc, const void* dy, const void* beta,
@@ -490,6 +513,8 @@ cudnnStatus_t cudnnConvolutionBackwardBias(cudnnHandle_t handle, const void* alp
   gcnn::emu::run_pending_of(handle);
   if (!handle || !dyDesc || !dbDesc || !dyDesc->set || !dbDesc->set) return CUDNN_STATUS_BAD_PARAM;
   if (dbDesc->n != 1 || dbDesc->c != dyDesc->c || dbDesc->h != 1 || dbDesc->w != 1) return CUDNN_STATUS_BAD_PARAM;
+  if (dyDesc->type != CUDNN_DATA_FLOAT || dbDesc->type != CUDNN_DATA_FLOAT)
+    return CUDNN_STATUS_NOT_SUPPORTED;  // emulated in FP32 only
   if (!on_device(dy, tensor_bytes(*dyDesc)) || !on_device(db, tensor_bytes(*dbDesc))) return CUDNN_STATUS_BAD_PARAM;
   const float* DY = static_cast<const float*>(dy);
   const std::int64_t plane = static_cast<std::int64_t>(dyDesc->h) * dyDesc->w;
@@ -497,7 +522,7 @@ cudnnStatus_t cudnnConvolutionBackwardBias(cudnnHandle_t handle, const void* alp
   for (std::int64_t n = 0; n < dyDesc->n; ++n)
     for (std::int64_t c = 0; c < dyDesc->c; ++c)
       for (std::int64_t i = 0; i < plane; ++i) out[c] += DY[(n * dyDesc->c + c) * plane + i];
-  return blend(out, alpha, beta, db);
+  return blend(out, alpha, beta, db, CUDNN_DATA_FLOAT);
 }
 
 cudnnStatus_t cudnnAddTensor(cudnnHandle_t handle, const void* alpha, const cudnnTensorDescriptor_t aDesc,
@@ -508,6 +533,8 @@ cudnnStatus_t cudnnAddTensor(cudnnHandle_t handle, const void* alpha, const cudn
   const int ad[4] = {aDesc->n, aDesc->c, aDesc->h, aDesc->w}, cd[4] = {cDesc->n, cDesc->c, cDesc->h, cDesc->w};
   for (int i = 0; i < 4; ++i)
     if (ad[i] != 1 && ad[i] != cd[i]) return CUDNN_STATUS_BAD_PARAM;
+  if (aDesc->type != CUDNN_DATA_FLOAT || cDesc->type != CUDNN_DATA_FLOAT)
+    return CUDNN_STATUS_NOT_SUPPORTED;  // emulated in FP32 only
   if (!on_device(A, tensor_bytes(*aDesc)) || !on_device(C, tensor_bytes(*cDesc))) return CUDNN_STATUS_BAD_PARAM;
   const float a = *static_cast<const float*>(alpha), b = *static_cast<const float*>(beta);
   const float* src = static_cast<const float*>(A);

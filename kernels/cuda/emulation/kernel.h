@@ -21,7 +21,8 @@
 // __syncwarp, static __shared__ (stale between blocks, as undefined on a GPU),
 // dynamic shared memory through GCNN_DYNAMIC_SHARED, __shfl_sync,
 // __shfl_down_sync, __shfl_up_sync, __shfl_xor_sync, atomicAdd/atomicMax/
-// atomicCAS, and the math intrinsics listed below. Kernels launch through
+// atomicCAS, the bf16 type __nv_bfloat16 with its conversions (bit-exact, as
+// cuda_bf16.h), and the math intrinsics listed below. Kernels launch through
 // GCNN_LAUNCH (kernels/cuda/common.cuh), never raw <<<>>>.
 #pragma once
 
@@ -45,6 +46,7 @@ struct alignas(16) float4 {
   float x, y, z, w;
 };
 
+#include "kernels/bf16.h"
 #include "kernels/cuda/emulation/control.h"
 
 namespace gcnn::emu {
@@ -172,3 +174,11 @@ inline float __saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : 
 inline int __float_as_int(float x) { return ::gcnn::emu::from_bits<int>(::gcnn::emu::to_bits(x)); }
 inline float __int_as_float(int x) { return ::gcnn::emu::from_bits<float>(::gcnn::emu::to_bits(x)); }
 inline float __ldg(const float* p) { return *p; }
+
+// bfloat16 as cuda_bf16.h has it: 16 bits in a struct, converted by
+// round-to-nearest-even (NaN -> canonical 0x7fff) and exact widening.
+struct __nv_bfloat16 {
+  std::uint16_t __x;
+};
+inline __nv_bfloat16 __float2bfloat16_rn(float v) { return {::gcnn::float_to_bf16_bits(v)}; }
+inline float __bfloat162float(__nv_bfloat16 v) { return ::gcnn::bf16_bits_to_float(v.__x); }
