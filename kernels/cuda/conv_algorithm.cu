@@ -68,10 +68,12 @@ std::size_t search_workspace(int algo_count, SizeOf&& size_of) {
 
 // The shared workspace of each device: a caching-allocator block, replaced by
 // a larger one when a request exceeds it (the old one returns to the cache,
-// where only later work on the same stream can reuse it).
+// where only later work on the same stream can reuse it). Never destroyed: the
+// device allocator may be a static built after this map, and so destroyed
+// before it at exit.
 std::map<int, Tensor>& workspaces() {
-  static std::map<int, Tensor> all;
-  return all;
+  static auto* all = new std::map<int, Tensor>;
+  return *all;
 }
 void* workspace_locked(int device, std::size_t bytes) {
   if (bytes == 0) return nullptr;
