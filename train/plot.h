@@ -22,7 +22,8 @@ std::string plotting_unavailable_reason();
 std::vector<std::filesystem::path> plot_run(const std::filesystem::path& run_dir, const std::filesystem::path& out,
                                             bool curves_only = false);
 // pred_vs_true_<target>.png and residuals_<target>.png for every target of a
-// predictions CSV that has true values. out: default the CSV's folder.
+// predictions CSV that has true values, and mass_metallicity.png when it has
+// both oh_p50 and lgm_tot_p50 with true values. out: default the CSV's folder.
 std::vector<std::filesystem::path> plot_predictions(const std::filesystem::path& csv,
                                                     const std::filesystem::path& out);
 

@@ -41,7 +41,9 @@ SIZES = {  # inches at DPI: the PNGs' pixel sizes are 100x these
     "training_curves": (10, 7),
     "lr_find": (7, 4.5),
     "sweep": (11, 4.5),
+    "mass_metallicity": (11, 4.5),
 }
+METALLICITY, MASS = "oh_p50", "lgm_tot_p50"  # MPA-JHU catalog columns: 12+log(O/H), log10 stellar mass
 # Wu & Boada 2019, test set of 20,466 SDSS galaxies, 128 px cutouts degraded to
 # N px and grown back: pixels -> (RMSE, NMAD) of 12+log(O/H).
 PAPER_SWEEP = {128: (0.0851, 0.0668), 64: (0.0893, 0.0703), 32: (0.0928, 0.0715), 16: (0.1053, 0.0815),
@@ -178,6 +180,45 @@ def plot_residuals(target, truth, pred, out):
     save(fig, os.path.join(out, f"residuals_{target}.png"))
 
 
+def binned_medians(x, y, edges):
+    """Centres (mean x) and medians of y in the bins of x holding at least 3 galaxies."""
+    which = np.digitize(x, edges) - 1
+    centres, medians = [], []
+    for b in range(len(edges) - 1):
+        sel = which == b
+        if sel.sum() >= 3:
+            centres.append(x[sel].mean())
+            medians.append(np.median(y[sel]))
+    return np.array(centres), np.array(medians)
+
+
+def plot_mass_metallicity(mass, oh, pred_mass, pred_oh, out):
+    """The mass-metallicity relation: the catalog's (true mass, true 12+log(O/H)) beside the one
+    predicted from images alone, on the same axes, each with its binned median; the catalog's median
+    is repeated on the predicted panel for comparison."""
+    xs, ys = np.concatenate([mass, pred_mass]), np.concatenate([oh, pred_oh])
+    pad_x, pad_y = 0.05 * max(np.ptp(xs), 1e-6), 0.05 * max(np.ptp(ys), 1e-6)
+    x_edges = np.linspace(xs.min() - pad_x, xs.max() + pad_x, 31)
+    y_edges = np.linspace(ys.min() - pad_y, ys.max() + pad_y, 31)
+    median_edges = np.linspace(xs.min(), xs.max() + 1e-9, BINS + 1)
+    true_line = binned_medians(mass, oh, median_edges)
+    fig, axes = plt.subplots(1, 2, figsize=SIZES["mass_metallicity"], dpi=DPI, sharex=True, sharey=True)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.9, wspace=0.05)
+    panels = ((axes[0], mass, oh, "catalog (spectra)"), (axes[1], pred_mass, pred_oh, "predicted from images"))
+    for ax, x, y, title in panels:
+        ax.hist2d(x, y, bins=[x_edges, y_edges], norm=LogNorm(), cmap="viridis", cmin=1)
+        ax.plot(*true_line, color="crimson", lw=1.8, marker="o", ms=4, label="catalog median")
+        if ax is axes[1]:
+            ax.plot(*binned_medians(x, y, median_edges), color="orange", lw=1.8, marker="s", ms=4,
+                    label="predicted median")
+        ax.set_title(f"{title} (N = {len(x)})")
+        ax.set_xlabel("log10 stellar mass / Msun")
+        ax.legend(loc="lower right", fontsize=9)
+    axes[0].set_ylabel("12 + log(O/H)")
+    fig.suptitle("mass-metallicity relation")
+    save(fig, os.path.join(out, "mass_metallicity.png"))
+
+
 def plot_predictions(path, out):
     header, rows = read_table(path)
     targets = [h[len("pred_"):] for h in header if h.startswith("pred_")]
@@ -199,6 +240,12 @@ def plot_predictions(path, out):
         drawn += 1
     if drawn == 0:
         fail(f"{path}: no target with true values to plot")
+    if {METALLICITY, MASS} <= set(targets) and {METALLICITY, MASS} <= set(header):
+        truth = [column(path, header, rows, t, blank_ok=True) for t in (MASS, METALLICITY)]
+        pred = [column(path, header, rows, "pred_" + t) for t in (MASS, METALLICITY)]
+        known = np.isfinite(truth[0]) & np.isfinite(truth[1])
+        if known.sum() >= 3:
+            plot_mass_metallicity(truth[0][known], truth[1][known], pred[0][known], pred[1][known], out)
 
 
 def plot_training_curves(run, out):

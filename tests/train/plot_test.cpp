@@ -94,6 +94,26 @@ TEST_F(PlotTest, CurvesOnlyAndPredictionsAlone) {
   EXPECT_EQ(read_image(figures[0]).width, 700);
 }
 
+// With stellar mass and metallicity both predicted, the mass-metallicity
+// relation is drawn too (catalog beside predictions).
+TEST_F(PlotTest, MassAndMetallicityGiveTheMassMetallicityRelation) {
+  const fs::path dir = fresh_dir("mass_metallicity");
+  std::string preds = "objID,oh_p50,lgm_tot_p50,pred_oh_p50,pred_lgm_tot_p50,std_oh_p50,std_lgm_tot_p50\n";
+  for (int i = 0; i < 300; ++i) {
+    const double mass = 8.5 + 3.0 * ((i * 53) % 300) / 300.0;
+    const double oh = 9.1 - 0.5 * std::exp(-(mass - 8.5)) + 0.03 * std::sin(i);
+    preds += fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},0.01,0.02\n", i, oh, mass, 8.9 + 0.6 * (oh - 8.9),
+                         mass + 0.2 * std::cos(i));
+  }
+  write(dir / "predictions.csv", preds);
+  const auto figures = plot_predictions(dir / "predictions.csv", dir / "p");
+  ASSERT_EQ(figures.size(), 5u);  // two per target, then the relation
+  EXPECT_EQ(figures.back(), dir / "p" / "mass_metallicity.png");
+  const Image image = read_image(figures.back());
+  EXPECT_EQ(image.width, 1100);
+  EXPECT_EQ(image.height, 450);
+}
+
 TEST_F(PlotTest, AMalformedCsvNamesFileAndLine) {
   const fs::path run = make_run("malformed");
   write(run / "metrics.csv",
