@@ -16,6 +16,7 @@
 #include "kernels/cuda/backend.h"
 #include "kernels/error.h"
 #include "kernels/ops/loss.h"
+#include "kernels/precision.h"
 #include "layers/flops.h"
 #include "layers/init.h"
 #include "layers/models.h"
@@ -47,9 +48,6 @@ int depth_of(const std::string& model) {
 int run_bench_model(const BenchModelArgs& args, bool train) {
   const char* what = train ? "bench train" : "bench infer";
   const int depth = depth_of(args.model);
-  GCNN_INPUT_CHECK(args.precision == "fp32",
-                   "{}: --precision '{}': only fp32 is implemented (tf32 and bf16 come with GPU precision modes)",
-                   what, args.precision);
   GCNN_INPUT_CHECK(args.head == "linear" || args.head == "fastai", "{}: --head '{}': expected linear or fastai", what,
                    args.head);
   GCNN_INPUT_CHECK(args.size >= 32 && args.size <= 1024, "{}: --size {}: must be in [32, 1024]", what, args.size);
@@ -58,6 +56,7 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
   GCNN_INPUT_CHECK(args.threads >= 0 && args.threads <= 1024, "{}: --threads {}: must be in [1, 1024]", what,
                    args.threads);
   const gcnn::Device device = gcnn::parse_device(args.device);
+  const gcnn::Precision precision = gcnn::resolve_precision(args.precision, device);
   const int batch = args.batch > 0 ? args.batch : device.is_cpu() ? 32 : 128;
   const int steps = args.steps > 0 ? args.steps : device.is_cpu() ? 10 : 50;
   GCNN_INPUT_CHECK(batch <= 4096, "{}: --batch {}: must be in [1, 4096]", what, batch);
@@ -73,6 +72,7 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
   options.head.n_targets = 1;
   auto model = gcnn::make_resnet(options, 1);
   gcnn::move_to(*model, device);
+  gcnn::set_precision(*model, precision);
   const gcnn::Shape input{batch, 3, args.size, args.size};
   const gcnn::NetworkFlops flops = gcnn::count_flops(*model, input);
   const double flops_per_step = train ? flops.train_step() : flops.forward;
@@ -97,8 +97,8 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
 
   const double load = gcnn::app::host_load_average();
   fmt::print("{}; host load average {:.2f}\n", gcnn::app::device_line(device), load);
-  fmt::print("{} {}, {} head, {} px, batch {}, fp32, {} threads: {} warm-up + {} timed steps\n", what, args.model,
-             args.head, args.size, batch, omp_get_max_threads(), args.warmup, steps);
+  fmt::print("{} {}, {} head, {} px, batch {}, {}, {} threads: {} warm-up + {} timed steps\n", what, args.model,
+             args.head, args.size, batch, gcnn::precision_name(precision), omp_get_max_threads(), args.warmup, steps);
   for (int i = 0; i < args.warmup; ++i) {
     step();
     sync();
@@ -127,7 +127,7 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
                              {"head", args.head},
                              {"image_size", args.size},
                              {"batch", batch},
-                             {"precision", args.precision},
+                             {"precision", gcnn::precision_name(precision)},
                              {"threads", omp_get_max_threads()},
                              {"warmup_steps", args.warmup},
                              {"host_load_average_at_start", load},
@@ -150,7 +150,7 @@ gcnn::app::CommandSetup model_bench(bool train) {
     cmd.add_option("--model", args->model, "resnet18, resnet34 or resnet50")->capture_default_str();
     cmd.add_option("--head", args->head, "linear (torchvision's fc) or fastai")->capture_default_str();
     gcnn::app::add_device_option(cmd, args->device);
-    cmd.add_option("--precision", args->precision, "fp32 (tf32 and bf16 are not implemented yet)")
+    cmd.add_option("--precision", args->precision, "Convolution and GEMM arithmetic: fp32, tf32 (CUDA), bf16 or auto")
         ->capture_default_str();
     cmd.add_option("--size", args->size, "Image size in pixels")->capture_default_str();
     cmd.add_option("--batch", args->batch, "Batch size (default 32 on the CPU, 128 on CUDA)")

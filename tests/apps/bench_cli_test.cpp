@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "kernels/cpu/isa.h"
 #include "layers/flops.h"
 #include "layers/models.h"
 
@@ -102,10 +103,24 @@ TEST(BenchTrainCli, ReportsImagesPerSecondAndTheNetworksFlops) {
   EXPECT_EQ(t["peak_device_bytes"].get<double>(), 0);
 }
 
+TEST(BenchTrainCli, Bf16RunsWhereTheCpuHasIt) {
+  const fs::path dir = fresh_dir("train_bf16");
+  const CommandResult r = run_gcnn("bench train --model resnet18 --size 32 --batch 2 --steps 2 --warmup 1 "
+                                   "--device cpu --threads 1 --precision bf16 --json " + (dir / "t.json").string());
+  if (!gcnn::cpu::onednn_has_bf16()) {
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find(gcnn::cpu::onednn_isa()), std::string::npos) << r.output;
+    return;
+  }
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("batch 2, bf16, 1 threads"), std::string::npos) << r.output;
+  EXPECT_EQ(read_json(dir / "t.json")["precision"], "bf16");
+}
+
 TEST(BenchTrainCli, RefusesPrecisionsAndModelsItDoesNotHave) {
-  CommandResult r = run_gcnn("bench train --device cpu --precision bf16");
+  CommandResult r = run_gcnn("bench train --device cpu --precision tf32");
   EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_NE(r.output.find("--precision 'bf16': only fp32 is implemented"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("precision tf32 is a CUDA tensor-core mode"), std::string::npos) << r.output;
   r = run_gcnn("bench infer --device cpu --model resnet19");
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("--model 'resnet19'"), std::string::npos) << r.output;
