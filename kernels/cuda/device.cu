@@ -1,10 +1,15 @@
 // The CUDA device layer: device discovery, the per-device context (stream,
-// cuDNN and cuBLAS handles), the caching allocator and host<->device copies.
+// cuDNN and cuBLAS handles), the caching allocator, host<->device copies and
+// the GCNN_CUDA_SYNC debugging mode.
 #include "kernels/cuda/common.cuh"
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace gcnn::cuda {
@@ -164,7 +169,48 @@ __global__ void fill_float_kernel(float* dst, std::size_t n, float value) {
     dst[i] = value;
 }
 
+// GCNN_CUDA_SYNC: -1 until the environment is read, then 0 or 1.
+std::atomic<int> g_sync_each_call{-1};
+
+int read_sync_environment() {
+  if (!parse_cuda_sync(std::getenv("GCNN_CUDA_SYNC"))) return 0;
+  std::fputs("GCNN_CUDA_SYNC=1: every CUDA launch and cuDNN/cuBLAS call waits for the device and is checked "
+             "(debugging; slow)\n",
+             stderr);
+  return 1;
+}
+
 }  // namespace
+
+bool parse_cuda_sync(const char* value) {
+  const std::string v = value ? value : "";
+  if (v.empty() || v == "0") return false;
+  if (v != "1") throw_input_error(GCNN_FORMAT("environment variable GCNN_CUDA_SYNC='{}': expected 0 or 1", v));
+  return true;
+}
+
+bool sync_each_call() {
+  int on = g_sync_each_call.load(std::memory_order_relaxed);
+  if (on < 0) {
+    on = read_sync_environment();
+    g_sync_each_call.store(on, std::memory_order_relaxed);
+  }
+  return on == 1;
+}
+
+void set_sync_each_call(bool on) { g_sync_each_call.store(on ? 1 : 0, std::memory_order_relaxed); }
+
+void synchronize_and_check(const char* what, const char* file, int line) {
+  cudaError_t status = cudaGetLastError();                   // a launch error not yet seen
+  const cudaError_t while_running = cudaDeviceSynchronize();  // a fault while it ran
+  if (status == cudaSuccess) status = while_running;
+  (void)cudaGetLastError();  // reported here, not again by the next check
+  if (status != cudaSuccess)
+    throw_error(file, line,
+                GCNN_FORMAT("CUDA error {} ({}) while running {} (GCNN_CUDA_SYNC=1 waited for it right after it "
+                            "was issued)",
+                            cudaGetErrorName(status), cudaGetErrorString(status), what));
+}
 
 DeviceContext& context(int device) { return resources(device).ctx; }
 

@@ -23,6 +23,12 @@ int device_count();
 
 // Kernel launches run under emulation so far.
 std::uint64_t launch_count();
+// The next kernel launch faults on the device, as a kernel that dereferences a
+// bad pointer does on a GPU: the launch itself succeeds, and the next
+// synchronising call (stream, event or device synchronize, or cudaMemcpy)
+// returns cudaErrorLaunchFailure. On a GPU that error is sticky; here it is
+// reported once, so that later tests run.
+void fault_next_launch();
 // ncclAllReduce calls the NCCL stand-in (nccl.h) has served so far.
 std::uint64_t nccl_all_reduce_count();
 // Bytes currently held by the emulated cudaMalloc (tests check for leaks).

@@ -212,6 +212,11 @@ void set_schedule(Schedule schedule, std::uint64_t seed) {
 Schedule schedule() { return g_schedule.load(); }
 std::uint64_t launch_count() { return g_launches.load(); }
 
+namespace {
+std::atomic<bool> g_fault_next_launch{false};
+}  // namespace
+void fault_next_launch() { g_fault_next_launch = true; }
+
 BlockState& current_block() { return scheduler().block; }
 ThreadState& current_thread() {
   Scheduler& s = scheduler();
@@ -255,6 +260,7 @@ void run_grid(const char* kernel_name, dim3 grid, dim3 block, std::size_t dynami
              dynamic_shared_bytes, kMaxDynamicShared);
   GCNN_CHECK(tls_scheduler == nullptr, "CUDA emulation: kernel {} launched from device code", kernel_name);
   ++g_launches;
+  if (g_fault_next_launch.exchange(false)) raise_device_fault();
   install_guard_handler();
 
   thread_local Scheduler s;  // fiber stacks are reused across launches

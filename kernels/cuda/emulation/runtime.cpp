@@ -87,7 +87,15 @@ cudaError_t record(cudaError_t e) {
   if (e != cudaSuccess) g_last_error = e;
   return e;
 }
+
+// A device fault not yet reported (fault_next_launch): what a synchronising call returns, once.
+std::atomic<bool> g_device_fault{false};
+cudaError_t take_device_fault() {
+  return g_device_fault.exchange(false) ? record(cudaErrorLaunchFailure) : cudaSuccess;
+}
 }  // namespace
+
+void raise_device_fault() { g_device_fault = true; }
 
 void set_device_count(int count) { g_device_count = count; }
 int device_count() { return g_device_count; }
@@ -141,6 +149,7 @@ const char* cudaGetErrorString(cudaError_t error) {
     case cudaErrorInvalidDevice: return "invalid device ordinal";
     case cudaErrorInvalidResourceHandle: return "invalid resource handle";
     case cudaErrorNotReady: return "device not ready";
+    case cudaErrorLaunchFailure: return "unspecified launch failure";
   }
   return "unknown error";
 }
@@ -153,6 +162,7 @@ const char* cudaGetErrorName(cudaError_t error) {
     case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
     case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
     case cudaErrorNotReady: return "cudaErrorNotReady";
+    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
   }
   return "cudaErrorUnknown";
 }
@@ -192,7 +202,7 @@ cudaError_t cudaGetDevice(int* device) {
 cudaError_t cudaDeviceSynchronize() {
   ++g_host_syncs;
   run_all_streams();
-  return cudaSuccess;
+  return take_device_fault();
 }
 cudaError_t cudaRuntimeGetVersion(int* version) {
   *version = CUDART_VERSION;
@@ -283,7 +293,7 @@ cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpy
   ++g_host_syncs;
   run_all_streams();
   std::memmove(dst, src, bytes);
-  return cudaSuccess;
+  return take_device_fault();
 }
 // A host->device copy from pinned memory on a stream is deferred (see runtime.h);
 // every other copy happens now, after the stream's earlier deferred copies.
@@ -348,7 +358,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   ++g_host_syncs;
   run_until(stream, UINT64_MAX);
-  return cudaSuccess;
+  return take_device_fault();
 }
 // Work enqueued on stream later runs at issue under emulation, so what the event marks is done now.
 cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t event, unsigned) {
@@ -386,7 +396,7 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   if (!event || !event->recorded) return record(cudaErrorInvalidResourceHandle);
   ++g_host_syncs;
   run_until(event->stream, event->seq);
-  return cudaSuccess;
+  return take_device_fault();
 }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
   if (!start || !end || !start->recorded || !end->recorded) return record(cudaErrorInvalidResourceHandle);

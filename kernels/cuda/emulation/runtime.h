@@ -25,6 +25,7 @@ enum cudaError_t {
   cudaErrorNoDevice = 100,
   cudaErrorInvalidResourceHandle = 400,
   cudaErrorNotReady = 600,
+  cudaErrorLaunchFailure = 719,
 };
 using cudaError = cudaError_t;
 
@@ -113,4 +114,7 @@ bool find_guard_hit(const void* address, GuardHit* hit);
 // Performs the stream's deferred copies: work about to run on it (a kernel
 // launch, a cuDNN or cuBLAS call) comes after them.
 void run_pending(cudaStream_t stream);
+// A launched kernel faulted on the device (see control.h, fault_next_launch):
+// the next synchronising call reports it.
+void raise_device_fault();
 }  // namespace gcnn::emu
