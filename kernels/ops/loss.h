@@ -43,7 +43,8 @@ void loss_backward_on_device(LossKind kind, const Tensor& pred, const Tensor& ta
                              Tensor& dpred, float huber_delta = 1.0f, const Tensor& target_weights = {});
 // Adds state[0] (a step's loss) to running [4] on the same device, kept there
 // until someone reads it: {sum (Kahan-compensated), compensation, steps
-// added, the first `step` whose loss was not finite or -1}. Zero running to start.
+// added, the first `step` whose loss was not finite or -1}. Start running at
+// {0, 0, 0, -1} (train::RunningLoss::reset).
 void accumulate_loss(const Tensor& state, Tensor& running, std::int64_t step);
 constexpr std::int64_t kRunningLossSize = 4;
 

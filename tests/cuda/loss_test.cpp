@@ -14,5 +14,11 @@ TEST(LossCuda, MatchesReference) {
   EXPECT_GT(emu::launch_count(), launches);
 }
 
+TEST(LossCuda, OnDeviceMatchesReference) {
+  const std::uint64_t launches = emu::launch_count();
+  for_each_thread_order([] { expect_device_loss_matches_reference(Device::cuda(0)); });
+  EXPECT_GT(emu::launch_count(), launches);
+}
+
 }  // namespace
 }  // namespace gcnn::test

@@ -25,6 +25,7 @@ TEST_F(LayerOpsGpu, PoolingMatchesReference) { expect_pooling_matches_reference(
 TEST_F(LayerOpsGpu, ElementwiseMatchesReference) { expect_elementwise_matches_reference(Device::cuda(0)); }
 TEST_F(LayerOpsGpu, DropoutMatchesReference) { expect_dropout_matches_reference(Device::cuda(0)); }
 TEST_F(LayerOpsGpu, LossMatchesReference) { expect_loss_matches_reference(Device::cuda(0)); }
+TEST_F(LayerOpsGpu, DeviceLossMatchesReference) { expect_device_loss_matches_reference(Device::cuda(0)); }
 TEST_F(LayerOpsGpu, SgdMatchesReference) { expect_sgd_matches_reference(Device::cuda(0)); }
 TEST_F(LayerOpsGpu, AdamWMatchesReference) {
   expect_adamw_matches_reference(Device::cuda(0));

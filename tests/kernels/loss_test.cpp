@@ -19,6 +19,8 @@ using ops::LossKind;
 
 TEST(LossCpu, MatchesReference) { expect_loss_matches_reference(Device::cpu()); }
 
+TEST(LossCpu, OnDeviceMatchesReference) { expect_device_loss_matches_reference(Device::cpu()); }
+
 TEST(LossCpu, TwoByTwoByHand) {
   // d = pred - target = {1, 0, -2, -0.5}.
   const Tensor pred = Tensor::from_vector({2, 2}, {1, 2, 3, 4});

@@ -19,6 +19,10 @@ void expect_pooling_matches_reference(Device device);
 void expect_elementwise_matches_reference(Device device);
 void expect_dropout_matches_reference(Device device);
 void expect_loss_matches_reference(Device device);
+// The training step's losses kept on the device (loss_forward_on_device,
+// loss_backward_on_device) against the reference loss on the same cases, and
+// accumulate_loss against a double-precision sum and a hand-placed NaN.
+void expect_device_loss_matches_reference(Device device);
 void expect_sgd_matches_reference(Device device);
 
 }  // namespace gcnn::test
