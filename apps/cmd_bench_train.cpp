@@ -1,15 +1,13 @@
 // gcnn bench train / gcnn bench infer: steady-state speed of a whole ResNet on
-// synthetic inputs. train times train_step (forward, MSE loss, backward, SGD
-// with momentum 0.9 and weight decay 1e-4, as compare_pytorch.py's PyTorch
-// side); infer times an eval-mode forward. Reports images/s, ms/step (median,
+// synthetic inputs. train times the trainer's train_step_on_device (forward,
+// MSE loss kept on the device, backward, SGD with momentum 0.9 and weight decay
+// 1e-4, as compare_pytorch.py's PyTorch side); infer times an eval-mode forward. Reports images/s, ms/step (median,
 // p10-p90), peak host RSS, peak device memory on CUDA and the achieved
 // TFLOP/s from the analytic FLOP count of the network (layers/flops.h).
 #include <cblas.h>
 #include <omp.h>
 
 #include <fmt/core.h>
-
-#include <cmath>
 
 #include "apps/bench.h"
 #include "apps/bench_report.h"
@@ -83,13 +81,15 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
   x = x.to(device);
   target = target.to(device);
   gcnn::optim::Sgd sgd({{"all", gcnn::named_parameters(*model)}}, {.weight_decay = 1e-4});
+  // The step training runs: the loss stays on the device and is read once, after the timed steps.
+  gcnn::train::RunningLoss loss(device);
+  std::int64_t step_index = 0;
   auto step = [&] {
-    if (train) {
-      const float loss = gcnn::train::train_step(*model, sgd, x, target, gcnn::ops::LossKind::MSE, 1.0f, {1e-4, 0.9});
-      GCNN_CHECK(std::isfinite(loss), "{}: the loss became {} at lr 1e-4", what, loss);
-    } else {
+    if (train)
+      gcnn::train::train_step_on_device(*model, sgd, x, target, gcnn::ops::LossKind::MSE, 1.0f, {1e-4, 0.9}, {},
+                                        nullptr, loss, step_index++);
+    else
       model->forward(x, false);
-    }
   };
   auto sync = [device] {
     if (device.is_cuda()) gcnn::cuda::synchronize(device.index);
@@ -105,6 +105,11 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
   }
   if (device.is_cuda()) gcnn::cuda::reset_peak(device.index);
   const gcnn::app::Spread s = gcnn::app::spread_of(gcnn::app::time_runs(step, sync, steps, 0, steps));
+  if (train) {
+    const gcnn::train::RunningLoss::Totals totals = loss.read();
+    GCNN_CHECK(totals.first_nonfinite_step < 0, "{}: the loss became non-finite at step {} (lr 1e-4)", what,
+               totals.first_nonfinite_step);
+  }
   const double images_per_second = batch / s.median;
   const double rss = static_cast<double>(gcnn::app::peak_host_rss_bytes());
   const double device_peak =

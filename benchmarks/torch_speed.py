@@ -5,7 +5,8 @@ process (so its peak RSS is its own), printed as one JSON object on stdout.
 The work mirrors `gcnn bench train|infer`: torchvision's ResNet with a 1-output
 fc (the engine's `linear` head; an identical local definition where torchvision
 is not installed), synthetic normal inputs and targets, MSE loss,
-SGD with momentum 0.9 and weight decay 1e-4, the loss read back every step;
+SGD with momentum 0.9 and weight decay 1e-4, the loss summed on the device and
+read back once after the timed steps (as the engine's training step keeps it);
 inference is an eval-mode forward under torch.inference_mode. fp32 means strict
 fp32: TF32 is switched off for cuDNN and cuBLAS, as the engine's fp32 is.
 """
@@ -97,12 +98,15 @@ def main():
     opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=1e-4)
     loss_fn = torch.nn.MSELoss()
 
+    loss_sum = torch.zeros((), device=device)
+
     def train_step():
+        nonlocal loss_sum
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(x), target)
         loss.backward()
         opt.step()
-        return loss.item()
+        loss_sum += loss.detach()
 
     def infer_step():
         with torch.inference_mode():
@@ -126,6 +130,8 @@ def main():
         step()
         sync()
         times.append(time.perf_counter() - start)
+    if not torch.isfinite(loss_sum):
+        sys.exit(f"torch_speed.py: the loss became {loss_sum.item()} at lr 1e-4")
     times.sort()
     median = statistics.median(times)
     print(json.dumps({
