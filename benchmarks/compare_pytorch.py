@@ -390,8 +390,12 @@ def engine_train(binary, config, seed, run_dir, sets, threads):
     """Runs gcnn train into run_dir unless a finished run is there; returns
     (per-epoch (train_loss, val_rmse), seconds)."""
     timing = run_dir / "compare_seconds.txt"
-    if not timing.is_file():
+    if not timing.is_file():  # an unfinished engine run is redone; PyTorch's finished ones in its folder stay
+        kept = {p.name: p.read_bytes() for p in run_dir.glob("torch-*.json")}
         shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        for name, content in kept.items():
+            (run_dir / name).write_bytes(content)
         cmd = [str(binary), "train", "--config", str(config)]
         for s in [f"seed={seed}", f"data.split_seed={seed}", f"name={run_dir.name}",
                   f"runs_dir={run_dir.parent}"] + sets:
