@@ -1,9 +1,10 @@
 // gcnn bench train / gcnn bench infer: steady-state speed of a whole ResNet on
 // synthetic inputs. train times the trainer's train_step_on_device (forward,
 // MSE loss kept on the device, backward, SGD with momentum 0.9 and weight decay
-// 1e-4, as compare_pytorch.py's PyTorch side); infer times an eval-mode forward. Reports images/s, ms/step (median,
-// p10-p90), peak host RSS, peak device memory on CUDA and the achieved
-// TFLOP/s from the analytic FLOP count of the network (layers/flops.h).
+// 1e-4, as compare_pytorch.py's PyTorch side); infer times an eval-mode
+// forward. Reports images/s, ms/step (median, p10-p90), peak host RSS, peak
+// device memory on CUDA and the achieved TFLOP/s from the analytic FLOP count
+// of the network (layers/flops.h).
 #include <cblas.h>
 #include <omp.h>
 
