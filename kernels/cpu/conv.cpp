@@ -7,8 +7,10 @@
 //
 // The primitives pick their preferred (blocked) memory layouts (format "any");
 // our NCHW/OIHW tensors are reordered in and out when the choice differs. The
-// primitive descriptors, primitives, reorders and staging buffers are built
-// once per shape and kept in a cache keyed by shape, stride, padding and precision.
+// primitive descriptors, primitives and reorders are built once per shape and
+// kept in a cache keyed by shape, stride, padding and precision. The reordered
+// copies live only during one call, so every plan stages them in one shared
+// arena, which holds the largest call's copies rather than every shape's.
 //
 // Precision bf16 (kernels/precision.h) asks the primitives for bf16 inputs
 // (src, weights, diff_dst) and FP32 outputs (dst, diff_src, diff_weights, bias
@@ -20,6 +22,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstddef>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,33 +49,71 @@ dnnl::stream& stream() {
   return s;
 }
 
+// Scratch memory for the operands one call reorders, shared by every plan
+// (calls are serialised by plans_mutex). begin() makes room for a call's
+// operands; take() hands out consecutive 64-byte aligned regions of it.
+class StagingArena {
+ public:
+  static std::size_t rounded(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+  void begin(std::size_t bytes) {
+    if (bytes > capacity_) {
+      data_.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
+      GCNN_CHECK(data_ != nullptr, "conv2d (cpu): out of host memory allocating {} bytes of staging", bytes);
+      capacity_ = bytes;
+    }
+    used_ = 0;
+  }
+  void* take(std::size_t bytes) {
+    GCNN_CHECK(used_ + rounded(bytes) <= capacity_, "conv2d (cpu): staging overrun: {} + {} of {} bytes", used_,
+               rounded(bytes), capacity_);
+    void* region = data_.get() + used_;
+    used_ += rounded(bytes);
+    return region;
+  }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, Free> data_;
+  std::size_t capacity_ = 0, used_ = 0;
+};
+
+StagingArena& staging() {
+  static StagingArena arena;
+  return arena;
+}
+
 // One operand: the plain layout of our tensor and the layout the primitive
-// chose; when they differ, a buffer in the chosen layout and the reorders.
+// chose; when they differ, the reorders and a staging region for the copy.
 class Operand {
  public:
-  Operand(const memory::desc& plain, const memory::desc& chosen) : plain_(plain), chosen_(chosen) {
-    if (plain_ != chosen_) buffer_ = memory(chosen_, engine());
-  }
+  Operand(const memory::desc& plain, const memory::desc& chosen) : plain_(plain), chosen_(chosen) {}
+  // Bytes of staging this operand takes in a call (0 when no reorder is needed).
+  std::size_t staging_bytes() const { return plain_ == chosen_ ? 0 : StagingArena::rounded(chosen_.get_size()); }
   // Memory holding the tensor's values in the chosen layout (reordered in if needed).
   memory input(float* data) {
     memory user(plain_, engine(), data);
-    if (!buffer_) return user;
+    if (plain_ == chosen_) return user;
     if (!to_chosen_) to_chosen_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), plain_, engine(), chosen_));
-    to_chosen_->execute(stream(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, buffer_}});
-    return buffer_;
+    memory staged(chosen_, engine(), staging().take(chosen_.get_size()));
+    to_chosen_->execute(stream(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, staged}});
+    return staged;
   }
-  // Memory a primitive writes; call finish_output(data) after it ran.
-  memory output(float* data) { return buffer_ ? buffer_ : memory(plain_, engine(), data); }
-  void finish_output(float* data) {
-    if (!buffer_) return;
+  // Memory a primitive writes; pass it to finish_output with the tensor's data after it ran.
+  memory output(float* data) {
+    return plain_ == chosen_ ? memory(plain_, engine(), data) : memory(chosen_, engine(), staging().take(chosen_.get_size()));
+  }
+  void finish_output(const memory& written, float* data) {
+    if (plain_ == chosen_) return;
     if (!to_plain_) to_plain_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), chosen_, engine(), plain_));
     memory user(plain_, engine(), data);
-    to_plain_->execute(stream(), {{DNNL_ARG_FROM, buffer_}, {DNNL_ARG_TO, user}});
+    to_plain_->execute(stream(), {{DNNL_ARG_FROM, written}, {DNNL_ARG_TO, user}});
   }
 
  private:
   memory::desc plain_, chosen_;
-  memory buffer_;
   std::optional<dnnl::reorder> to_chosen_, to_plain_;
 };
 
@@ -114,12 +156,14 @@ class ConvPlan {
       fwd_w_.emplace(w_plain_, fwd_pd_.weights_desc());
       fwd_y_.emplace(y_plain_, fwd_pd_.dst_desc());
     }
+    staging().begin(fwd_x_->staging_bytes() + fwd_w_->staging_bytes() + fwd_y_->staging_bytes());
+    const memory y_written = fwd_y_->output(y.data<float>());
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, fwd_x_->input(x.data<float>())},
                                          {DNNL_ARG_WEIGHTS, fwd_w_->input(w.data<float>())},
-                                         {DNNL_ARG_DST, fwd_y_->output(y.data<float>())}};
+                                         {DNNL_ARG_DST, y_written}};
     if (with_bias_) args.emplace(DNNL_ARG_BIAS, memory(b_plain_, engine(), bias.data<float>()));
     fwd_->execute(stream(), args);
-    fwd_y_->finish_output(y.data<float>());
+    fwd_y_->finish_output(y_written, y.data<float>());
     stream().wait();
   }
 
@@ -129,23 +173,29 @@ class ConvPlan {
   void backward(const Tensor* x, const Tensor* w, const Tensor& dy, Tensor* dx, Tensor* dw, Tensor* db) {
     if (dx && !bwd_data_) build_backward_data();
     if (dw && !bwd_weights_) build_backward_weights();
+    const bool share_dy = dx && dw && bd_dy_desc_ == bw_dy_desc_;
+    std::size_t bytes = 0;
+    if (dx) bytes += (share_dy ? 0 : bd_dy_->staging_bytes()) + bd_w_->staging_bytes() + bd_dx_->staging_bytes();
+    if (dw) bytes += bw_dy_->staging_bytes() + bw_x_->staging_bytes() + bw_dw_->staging_bytes();
+    staging().begin(bytes);
     std::optional<memory> dy_weights;
     if (dw) dy_weights = bw_dy_->input(dy.data<float>());
     if (dx) {
-      const memory dy_data =
-          dy_weights && bd_dy_desc_ == bw_dy_desc_ ? *dy_weights : bd_dy_->input(dy.data<float>());
+      const memory dy_data = share_dy ? *dy_weights : bd_dy_->input(dy.data<float>());
+      const memory dx_written = bd_dx_->output(dx->data<float>());
       bwd_data_->execute(stream(), {{DNNL_ARG_DIFF_DST, dy_data},
                                     {DNNL_ARG_WEIGHTS, bd_w_->input(w->data<float>())},
-                                    {DNNL_ARG_DIFF_SRC, bd_dx_->output(dx->data<float>())}});
-      bd_dx_->finish_output(dx->data<float>());
+                                    {DNNL_ARG_DIFF_SRC, dx_written}});
+      bd_dx_->finish_output(dx_written, dx->data<float>());
     }
     if (dw) {
+      const memory dw_written = bw_dw_->output(dw->data<float>());
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, bw_x_->input(x->data<float>())},
                                            {DNNL_ARG_DIFF_DST, *dy_weights},
-                                           {DNNL_ARG_DIFF_WEIGHTS, bw_dw_->output(dw->data<float>())}};
+                                           {DNNL_ARG_DIFF_WEIGHTS, dw_written}};
       if (with_bias_) args.emplace(DNNL_ARG_DIFF_BIAS, memory(b_plain_, engine(), db->data<float>()));
       bwd_weights_->execute(stream(), args);
-      bw_dw_->finish_output(dw->data<float>());
+      bw_dw_->finish_output(dw_written, dw->data<float>());
     }
     stream().wait();
   }
@@ -191,7 +241,7 @@ class ConvPlan {
   std::optional<Operand> fwd_x_, fwd_w_, fwd_y_, bd_dx_, bd_w_, bd_dy_, bw_x_, bw_dw_, bw_dy_;
 };
 
-// The plan cache and the lock that serialises its use (plans own staging buffers).
+// The plan cache and the lock that serialises its use (plans share the staging arena).
 std::mutex plans_mutex;
 std::map<ConvKey, std::unique_ptr<ConvPlan>>& plans() {
   static std::map<ConvKey, std::unique_ptr<ConvPlan>> cache;
@@ -219,6 +269,11 @@ ConvPlan& plan_for(const Tensor& x, const Tensor& w, const ops::Conv2dParams& p,
 }
 
 }  // namespace
+
+std::size_t conv2d_staging_bytes() {
+  std::lock_guard lock(plans_mutex);
+  return staging().capacity();
+}
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const ops::Conv2dParams& p) {
   std::lock_guard lock(plans_mutex);
