@@ -4,12 +4,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "kernels/cuda/backend.h"
 #include "kernels/error.h"
+#include "kernels/host_allocator.h"
 
 namespace gcnn {
 
@@ -42,9 +41,7 @@ std::int64_t shape_numel(const Shape& shape) {
 Storage::Storage(std::size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (bytes == 0) return;
   if (device.is_cpu()) {
-    // 64-byte alignment for AVX-512 loads and oneDNN.
-    data_ = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (!data_) throw Error(fmt::format("out of host memory allocating {} bytes", bytes));
+    data_ = host::allocate(bytes);
   } else {
     data_ = cuda::allocate(device.index, bytes);
   }
@@ -53,7 +50,7 @@ Storage::Storage(std::size_t bytes, Device device) : bytes_(bytes), device_(devi
 Storage::~Storage() {
   if (!data_) return;
   if (device_.is_cpu()) {
-    std::free(data_);
+    host::release(data_, bytes_);
   } else {
     cuda::release(device_.index, data_, bytes_);
   }
