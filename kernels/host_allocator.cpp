@@ -1,13 +1,18 @@
-// The host block cache (see host_allocator.h). A request is served by a cached
+// The host block cache (see host_allocator.h). Large blocks are anonymous
+// mappings (page aligned, zero when fresh). A request is served by a cached
 // block of exactly its rounded size; a training step repeats its sizes, so
 // from the second step on every large tensor reuses a block and no page is
 // faulted in. A request that finds no block of its size first trims the cache,
 // largest blocks first, to no more than the bytes in use, so sizes that stopped
 // recurring (a last batch of another size, evaluation) do not pile up. Under
-// AddressSanitizer nothing is cached, so every use after free is still reported.
+// AddressSanitizer every block comes from malloc and nothing is cached, so
+// every out-of-bounds access and use after free is still reported.
 #include "kernels/host_allocator.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -24,6 +29,13 @@ std::size_t rounded(std::size_t bytes) {
   const std::size_t granule = bytes < kCachedBlockMin ? kAlignment : kCachedGranule;
   return (bytes + granule - 1) / granule * granule;
 }
+
+// A fresh anonymous mapping of `size` bytes (zero), or nullptr.
+void* map(std::size_t size) {
+  void* block = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return block == MAP_FAILED ? nullptr : block;
+}
+void unmap(void* block, std::size_t size) { munmap(block, size); }
 
 class BlockCache {
  public:
@@ -42,7 +54,7 @@ class BlockCache {
     ++stats_.misses;
     while (stats_.cached_bytes > stats_.live_bytes) {
       auto largest = std::prev(blocks_.end());
-      std::free(largest->second);
+      unmap(largest->second, largest->first);
       stats_.cached_bytes -= largest->first;
       blocks_.erase(largest);
     }
@@ -62,7 +74,7 @@ class BlockCache {
   }
   void empty() {
     std::lock_guard lock(mutex_);
-    for (auto& [size, block] : blocks_) std::free(block);
+    for (auto& [size, block] : blocks_) unmap(block, size);
     blocks_.clear();
     stats_.cached_bytes = 0;
   }
@@ -84,23 +96,43 @@ BlockCache& cache() {
   return *blocks;
 }
 
+// A block of `size` (already rounded) bytes; *fresh tells whether it was just
+// mapped, hence zero.
+void* obtain(std::size_t bytes, std::size_t size, bool* fresh) {
+  *fresh = false;
+  if (!kCaching || size < kCachedBlockMin) {
+    void* block = std::aligned_alloc(kAlignment, size);
+    if (!block) {
+      cache().empty();
+      block = std::aligned_alloc(kAlignment, size);
+    }
+    GCNN_CHECK(block != nullptr, "out of host memory allocating {} bytes", bytes);
+    return block;
+  }
+  if (void* block = cache().take(size)) return block;
+  void* block = map(size);
+  if (!block) {
+    cache().empty();
+    block = map(size);
+  }
+  if (!block) {
+    cache().forget(size);
+    GCNN_FAIL("out of host memory allocating {} bytes", bytes);
+  }
+  *fresh = true;
+  return block;
+}
 }  // namespace
 
 void* allocate(std::size_t bytes) {
-  const std::size_t size = rounded(bytes);
-  const bool cacheable = kCaching && size >= kCachedBlockMin;
-  if (cacheable) {
-    if (void* block = cache().take(size)) return block;
-  }
-  void* block = std::aligned_alloc(kAlignment, size);
-  if (!block) {
-    cache().empty();
-    block = std::aligned_alloc(kAlignment, size);
-  }
-  if (!block) {
-    if (cacheable) cache().forget(size);
-    GCNN_FAIL("out of host memory allocating {} bytes", bytes);
-  }
+  bool fresh = false;
+  return obtain(bytes, rounded(bytes), &fresh);
+}
+
+void* allocate_zeroed(std::size_t bytes) {
+  bool fresh = false;
+  void* block = obtain(bytes, rounded(bytes), &fresh);
+  if (!fresh) std::memset(block, 0, bytes);
   return block;
 }
 

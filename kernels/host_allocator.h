@@ -1,6 +1,7 @@
-// Host memory for tensors: 64-byte aligned blocks, the large ones cached by
-// size so that a training step, which requests the same sizes every step, is
-// served without handing pages back to the kernel and faulting them in again.
+// Host memory for tensors: 64-byte aligned blocks, the large ones mapped from
+// the kernel and cached by size so that a training step, which requests the
+// same sizes every step, is served without handing pages back to the kernel
+// and faulting them in again.
 #pragma once
 
 #include <cstddef>
@@ -20,14 +21,18 @@ inline constexpr bool kCaching = true;
 inline constexpr bool kCaching = true;
 #endif
 
-// Blocks of at least this many bytes are cached when released; smaller ones go
-// straight back to malloc, whose own bins serve them without page faults.
+// Blocks of at least this many bytes are mapped and cached when released;
+// smaller ones come from malloc, whose own bins serve them without page faults.
 inline constexpr std::size_t kCachedBlockMin = std::size_t{1} << 20;
 
 // 64-byte aligned memory for at least `bytes` bytes; throws gcnn::Error when
 // the host is out of memory.
 void* allocate(std::size_t bytes);
-// Returns a block from allocate(bytes) with the same `bytes`.
+// The same, every byte zero. A large block the cache cannot serve is freshly
+// mapped, hence zero already: it takes no resident memory until written
+// (parameter gradients of a model that only predicts are never written).
+void* allocate_zeroed(std::size_t bytes);
+// Returns a block from allocate(bytes) or allocate_zeroed(bytes) with the same `bytes`.
 void release(void* ptr, std::size_t bytes);
 
 struct CacheStats {

@@ -38,12 +38,13 @@ std::int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
-Storage::Storage(std::size_t bytes, Device device) : bytes_(bytes), device_(device) {
+Storage::Storage(std::size_t bytes, Device device, bool zeroed) : bytes_(bytes), device_(device) {
   if (bytes == 0) return;
   if (device.is_cpu()) {
-    data_ = host::allocate(bytes);
+    data_ = zeroed ? host::allocate_zeroed(bytes) : host::allocate(bytes);
   } else {
     data_ = cuda::allocate(device.index, bytes);
+    if (zeroed) cuda::fill_float(device.index, static_cast<float*>(data_), bytes / sizeof(float), 0.0f);
   }
 }
 
@@ -75,7 +76,14 @@ Tensor Tensor::empty(const Shape& shape, Device device, DType dtype) {
   return t;
 }
 
-Tensor Tensor::zeros(const Shape& shape, Device device) { return full(shape, 0.0f, device); }
+Tensor Tensor::zeros(const Shape& shape, Device device) {
+  check_shape_valid(shape);
+  Tensor t;
+  t.shape_ = shape;
+  t.numel_ = shape_numel(shape);
+  t.storage_ = std::make_shared<Storage>(t.nbytes(), device, true);
+  return t;
+}
 
 Tensor Tensor::full(const Shape& shape, float value, Device device) {
   Tensor t = empty(shape, device);

@@ -25,7 +25,9 @@ std::int64_t shape_numel(const Shape& shape);
 // allocator) when the last tensor using it goes away.
 class Storage {
  public:
-  Storage(std::size_t bytes, Device device);
+  // Uninitialised memory, or zeros when zeroed (a large host block is then
+  // freshly mapped where it can be, and takes no memory until written).
+  Storage(std::size_t bytes, Device device, bool zeroed = false);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

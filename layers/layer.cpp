@@ -87,11 +87,15 @@ LoadReport load_state_dict(Layer& root, const std::map<std::string, Tensor>& sta
 }
 
 void move_to(Layer& root, Device device) {
+  // Tensors already on the device stay as they are (to() would copy them).
+  const auto move = [device](Tensor& t) {
+    if (t.device() != device) t = t.to(device);
+  };
   for (auto& p : root.parameters()) {
-    p.value = p.value.to(device);
-    p.grad = p.grad.to(device);
+    move(p.value);
+    move(p.grad);
   }
-  for (auto& b : root.buffers()) b.value = b.value.to(device);
+  for (auto& b : root.buffers()) move(b.value);
   for (auto& [name, child] : root.children()) move_to(*child, device);
 }
 

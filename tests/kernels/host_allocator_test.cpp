@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <thread>
 #include <vector>
@@ -105,6 +108,41 @@ TEST(HostAllocator, RepeatedTrainingStepPatternIsServedFromTheCache) {
   EXPECT_EQ(after.hits, warm.hits + 2 * 2 * shapes.size());
   EXPECT_EQ(after.cached_bytes, warm.cached_bytes);
   host::empty_cache();
+}
+
+TEST(HostAllocator, ZeroedBlocksAreZeroFreshAndFromTheCache) {
+  for (std::size_t bytes : {std::size_t{100}, 2 * kMiB + 12}) {
+    SCOPED_TRACE(bytes);
+    auto* dirty = static_cast<unsigned char*>(host::allocate(bytes));
+    std::memset(dirty, 0xff, bytes);
+    host::release(dirty, bytes);
+    // Served from the cache (large) or from malloc's bins (small): either way
+    // the block may be the dirty one, and must read as zeros.
+    auto* zeroed = static_cast<unsigned char*>(host::allocate_zeroed(bytes));
+    std::size_t nonzero = 0;
+    for (std::size_t i = 0; i < bytes; ++i) nonzero += zeroed[i] != 0;
+    EXPECT_EQ(nonzero, 0u);
+    host::release(zeroed, bytes);
+  }
+}
+
+// Resident bytes of this process, from /proc/self/statm.
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+TEST(HostAllocator, LargeZerosTakeNoResidentMemoryUntilWritten) {
+  SKIP_WITHOUT_CACHE();
+  host::empty_cache();
+  const std::size_t before = resident_bytes();
+  Tensor grads = Tensor::zeros({16, 1024, 1024});  // 64 MiB
+  EXPECT_EQ(grads.data<float>()[12345], 0.0f);
+  EXPECT_LT(resident_bytes(), before + 8 * kMiB);
+  grads.fill(1.0f);
+  EXPECT_GE(resident_bytes(), before + 60 * kMiB);
 }
 
 TEST(HostAllocator, ThreadsShareTheCacheWithoutCorruptingBlocks) {

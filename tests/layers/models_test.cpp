@@ -139,6 +139,18 @@ TEST(Models, FrozenBodySkipsConvolutionWeightGradientsAndChangesNothingElse) {
   }
 }
 
+TEST(Models, MoveToTheDeviceTheModelIsOnKeepsItsTensors) {
+  // A copy of every parameter, gradient and buffer would double the model's
+  // memory for nothing (gcnn predict moves its model to the CPU it is on).
+  auto net = make_resnet(linear_head(18), 1);
+  std::vector<const void*> before;
+  for (auto& [name, p] : named_parameters(*net)) before.insert(before.end(), {p->value.raw_data(), p->grad.raw_data()});
+  move_to(*net, Device::cpu());
+  std::vector<const void*> after;
+  for (auto& [name, p] : named_parameters(*net)) after.insert(after.end(), {p->value.raw_data(), p->grad.raw_data()});
+  EXPECT_EQ(after, before);
+}
+
 TEST(Models, LoadStateDictReportsMissingUnexpectedAndShapeErrors) {
   auto net = make_resnet(linear_head(18), 1);
   auto other = make_resnet(linear_head(18), 2);
