@@ -23,7 +23,6 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstddef>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,28 +55,21 @@ class StagingArena {
  public:
   static std::size_t rounded(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
   void begin(std::size_t bytes) {
-    if (bytes > capacity_) {
-      data_.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
-      GCNN_CHECK(data_ != nullptr, "conv2d (cpu): out of host memory allocating {} bytes of staging", bytes);
-      capacity_ = bytes;
-    }
+    if (!block_ || bytes > block_->bytes()) block_ = std::make_unique<Storage>(bytes, Device::cpu());
     used_ = 0;
   }
   void* take(std::size_t bytes) {
-    GCNN_CHECK(used_ + rounded(bytes) <= capacity_, "conv2d (cpu): staging overrun: {} + {} of {} bytes", used_,
-               rounded(bytes), capacity_);
-    void* region = data_.get() + used_;
+    GCNN_CHECK(used_ + rounded(bytes) <= capacity(), "conv2d (cpu): staging overrun: {} + {} of {} bytes", used_,
+               rounded(bytes), capacity());
+    void* region = static_cast<std::byte*>(block_->data()) + used_;
     used_ += rounded(bytes);
     return region;
   }
-  std::size_t capacity() const { return capacity_; }
+  std::size_t capacity() const { return block_ ? block_->bytes() : 0; }
 
  private:
-  struct Free {
-    void operator()(std::byte* p) const { std::free(p); }
-  };
-  std::unique_ptr<std::byte, Free> data_;
-  std::size_t capacity_ = 0, used_ = 0;
+  std::unique_ptr<Storage> block_;  // 64-byte aligned host memory (kernels/host_allocator.h)
+  std::size_t used_ = 0;
 };
 
 StagingArena& staging() {
