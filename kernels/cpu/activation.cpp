@@ -19,7 +19,10 @@ void relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
   float* gx = dx.data<float>();
   const std::int64_t n = y.numel();
 #pragma omp parallel for simd schedule(static) if (n > 32768)
-  for (std::int64_t i = 0; i < n; ++i) gx[i] = out[i] > 0.0f ? g[i] : 0.0f;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];  // loaded unconditionally so the loop vectorises without masked loads
+    gx[i] = out[i] > 0.0f ? gi : 0.0f;
+  }
 }
 
 }  // namespace gcnn::cpu

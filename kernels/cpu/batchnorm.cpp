@@ -51,7 +51,10 @@ void backward_channels(const Tensor& x, const Tensor& gamma, const Tensor& save_
     for (std::int64_t b = 0; b < l.n; ++b) {
       const float *p = in + l.row(b, ch), *d = grad + l.row(b, ch);
       const float* r = kRelu ? relu_out + l.row(b, ch) : nullptr;
-      const auto dy_at = [d, r](std::int64_t i) { return kRelu ? (r[i] > 0.0f ? d[i] : 0.0f) : d[i]; };
+      const auto dy_at = [d, r](std::int64_t i) {
+        const float di = d[i];  // loaded unconditionally: a conditional load keeps the loop scalar
+        return kRelu ? (r[i] > 0.0f ? di : 0.0f) : di;
+      };
       lane_sum2(
           l.plane, dy_at, [p, dy_at, mean](std::int64_t i) { return dy_at(i) * (p[i] - mean); }, sum_dy,
           sum_dy_centered);
@@ -68,8 +71,10 @@ void backward_channels(const Tensor& x, const Tensor& gamma, const Tensor& save_
       if constexpr (kRelu) {
         const float* r = relu_out + l.row(b, ch);
 #pragma omp simd
-        for (std::int64_t i = 0; i < l.plane; ++i)
-          q[i] = k * ((r[i] > 0.0f ? d[i] : 0.0f) - mean_dy - (p[i] - mean) * centered_coef);
+        for (std::int64_t i = 0; i < l.plane; ++i) {
+          const float di = d[i];
+          q[i] = k * ((r[i] > 0.0f ? di : 0.0f) - mean_dy - (p[i] - mean) * centered_coef);
+        }
       } else {
 #pragma omp simd
         for (std::int64_t i = 0; i < l.plane; ++i) q[i] = k * (d[i] - mean_dy - (p[i] - mean) * centered_coef);
