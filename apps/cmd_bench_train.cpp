@@ -17,6 +17,7 @@
 #include "kernels/ops/loss.h"
 #include "kernels/precision.h"
 #include "layers/flops.h"
+#include "layers/fused_inference.h"
 #include "layers/init.h"
 #include "layers/models.h"
 #include "optim/sgd.h"
@@ -35,6 +36,7 @@ struct BenchModelArgs {
   int steps = 0;   // 0: 10 on the CPU, 50 on CUDA
   int warmup = 3;
   int threads = 0;  // 0: OpenMP's default
+  bool layer_by_layer = false;  // infer: no fused ResNet body (layers/fused_inference.h)
 };
 
 int depth_of(const std::string& model) {
@@ -75,6 +77,12 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
   const gcnn::Shape input{batch, 3, args.size, args.size};
   const gcnn::NetworkFlops flops = gcnn::count_flops(*model, input);
   const double flops_per_step = train ? flops.train_step() : flops.forward;
+  std::string inference_path;  // infer: how the forward runs
+  if (!train) {
+    const std::string why_not = args.layer_by_layer ? "--layer-by-layer" : gcnn::fuse_for_inference(*model);
+    inference_path = why_not.empty() ? "fused ResNet body (batch norms folded, oneDNN layouts kept)"
+                                     : "layer by layer (" + why_not + ")";
+  }
 
   gcnn::Tensor x = gcnn::Tensor::empty(input), target = gcnn::Tensor::empty({batch, 1});
   gcnn::init_normal(x, 1.0, 2);
@@ -100,6 +108,7 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
   fmt::print("{}; host load average {:.2f}\n", gcnn::app::device_line(device), load);
   fmt::print("{} {}, {} head, {} px, batch {}, {}, {} threads: {} warm-up + {} timed steps\n", what, args.model,
              args.head, args.size, batch, gcnn::precision_name(precision), omp_get_max_threads(), args.warmup, steps);
+  if (!train) fmt::print("forward: {}\n", inference_path);
   for (int i = 0; i < args.warmup; ++i) {
     step();
     sync();
@@ -134,6 +143,7 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
                              {"image_size", args.size},
                              {"batch", batch},
                              {"precision", gcnn::precision_name(precision)},
+                             {"inference_path", inference_path},
                              {"threads", omp_get_max_threads()},
                              {"warmup_steps", args.warmup},
                              {"host_load_average_at_start", load},
@@ -166,6 +176,9 @@ gcnn::app::CommandSetup model_bench(bool train) {
     cmd.add_option("--warmup", args->warmup, "Untimed steps first")->capture_default_str();
     cmd.add_option("--threads", args->threads, "OpenMP and OpenBLAS threads (default: OpenMP's)");
     cmd.add_option("--json", args->json, "Also write the results and the device's description to this JSON file");
+    if (!train)
+      cmd.add_flag("--layer-by-layer", args->layer_by_layer,
+                   "Run the model's layers one by one, not the fused ResNet body of the CPU (for comparison)");
     return [args, train] { return run_bench_model(*args, train); };
   };
 }

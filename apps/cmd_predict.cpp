@@ -24,6 +24,7 @@ int run_predict(PredictArgs& a) {
   }
   fmt::print("predicted {} galaxies ({} member{} x {} view{}); {} left out -> {}\n", r.rows, r.members,
              r.members == 1 ? "" : "s", r.views, r.views == 1 ? "" : "s", r.problems.size(), r.out.string());
+  fmt::print("forward: {}\n", r.forward);
   for (std::size_t k = 0; k < r.rmse.size(); ++k)
     if (std::isfinite(r.rmse[k]))
       fmt::print("{}: RMSE {:.4f}  NMAD {:.4f}\n", r.target_names[k], r.rmse[k], r.nmad[k]);
@@ -49,6 +50,9 @@ GCNN_COMMAND("predict", "Predict targets for a catalog or a folder of images wit
                    ->capture_default_str();
                cmd.add_option("--tta-seed", o.tta_seed, "Seed of the fastai views' augmentations")
                    ->capture_default_str();
+               cmd.add_flag("--layer-by-layer", o.layer_by_layer,
+                             "Run the model's layers one by one, not the fused ResNet body of the CPU (batch norms "
+                             "folded into the convolutions, oneDNN's layouts kept between them)");
                gcnn::app::add_device_option(cmd, o.device);
                return [a] { return run_predict(*a); };
              });

@@ -29,6 +29,7 @@ class BatchNorm : public Layer {
   void synchronise(Communicator* comm) { sync_ = comm; }
   // The ReLU that follows, fused in (ops::batchnorm_relu_*): output max(0, bn(x)).
   bool fused_relu = false;
+  float eps() const { return eps_; }
 
  private:
   Tensor forward_synchronised(const Tensor& x);

@@ -17,6 +17,10 @@ class Conv2d : public Layer {
   void reset_parameters(std::uint64_t seed) override;
 
   Parameter& weight() { return parameters()[0]; }
+  // The bias, or nullptr when the convolution has none.
+  Parameter* bias() { return has_bias_ ? &parameters()[1] : nullptr; }
+  // Stride and padding (the precision field is the layer's precision member's business).
+  const ops::Conv2dParams& geometry() const { return params_; }
 
  private:
   ops::Conv2dParams op_params() const;  // params_ with this layer's precision

@@ -15,6 +15,7 @@ class MaxPool2d : public Layer {
   Shape output_shape(const Shape& in) const override { return ops::pool2d_output_shape(in, params_); }
   Tensor forward(const Tensor& x, bool train) override;
   Tensor backward(const Tensor& dy) override;
+  const ops::Pool2dParams& params() const { return params_; }
 
  private:
   ops::Pool2dParams params_;

@@ -1,12 +1,26 @@
 // Sequential container.
 #include "layers/sequential.h"
 
+#include <iterator>
+
+#include "kernels/error.h"
+
 namespace gcnn {
 
 Layer& Sequential::add(LayerPtr layer, std::string name) {
   if (name.empty()) name = std::to_string(layers_.size());
   layers_.emplace_back(std::move(name), std::move(layer));
   return *layers_.back().second;
+}
+
+std::vector<std::pair<std::string, LayerPtr>> Sequential::replace_front(std::size_t count, LayerPtr layer,
+                                                                      std::string name) {
+  GCNN_CHECK(count <= layers_.size(), "sequential: cannot replace {} of its {} children", count, layers_.size());
+  std::vector<std::pair<std::string, LayerPtr>> out(std::make_move_iterator(layers_.begin()),
+                                                    std::make_move_iterator(layers_.begin() + static_cast<std::ptrdiff_t>(count)));
+  layers_.erase(layers_.begin(), layers_.begin() + static_cast<std::ptrdiff_t>(count));
+  layers_.emplace(layers_.begin(), std::move(name), std::move(layer));
+  return out;
 }
 
 Shape Sequential::output_shape(const Shape& in) const {

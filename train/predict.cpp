@@ -14,6 +14,7 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "kernels/error.h"
+#include "layers/fused_inference.h"
 #include "layers/safetensors.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
@@ -33,6 +34,7 @@ struct Member {
   Normalisation norm;
   ExperimentConfig config;
   std::unique_ptr<Sequential> model;
+  std::string forward;  // fused ResNet body, or layer by layer and why
 };
 
 fs::path checkpoint_file(const fs::path& checkpoint) {
@@ -43,7 +45,7 @@ fs::path checkpoint_file(const fs::path& checkpoint) {
   return file;
 }
 
-Member load_member(const fs::path& checkpoint, Device device) {
+Member load_member(const fs::path& checkpoint, Device device, bool layer_by_layer) {
   Member m;
   m.file = checkpoint_file(checkpoint);
   const std::string source = m.file.string();
@@ -76,6 +78,8 @@ Member load_member(const fs::path& checkpoint, Device device) {
   GCNN_CHECK(report.missing.empty(), "{}: checkpoint lacks tensors the model needs: {}", source,
              fmt::join(report.missing, ", "));
   move_to(*m.model, device);
+  const std::string why_not = layer_by_layer ? "--layer-by-layer" : fuse_for_inference(*m.model);
+  m.forward = why_not.empty() ? "fused ResNet body" : "layer by layer (" + why_not + ")";
   return m;
 }
 
@@ -230,7 +234,7 @@ PredictResult predict(const PredictOptions& o) {
   const Device device = parse_device(o.device);
   std::vector<Member> members;
   for (const auto& c : o.checkpoints) {
-    members.push_back(load_member(c, device));
+    members.push_back(load_member(c, device, o.layer_by_layer));
     const Member& first = members.front();
     const Member& m = members.back();
     GCNN_INPUT_CHECK(m.norm.target_names == first.norm.target_names,
@@ -260,6 +264,8 @@ PredictResult predict(const PredictOptions& o) {
   r.problems = in.dataset.problems;
   r.members = static_cast<int>(members.size());
   r.views = tta_views(o.tta);
+  for (const Member& m : members)
+    if (r.forward.find(m.forward) == std::string::npos) r.forward += (r.forward.empty() ? "" : "; ") + m.forward;
   r.out = o.out.empty() ? first.file.parent_path() / "predictions.csv" : o.out;
 
   std::vector<std::string> header{first.config.data.id_column};

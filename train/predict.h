@@ -39,6 +39,7 @@ struct PredictOptions {
   int batch_size = 64;
   Tta tta = Tta::none;
   std::uint64_t tta_seed = 0;        // the fastai views' random augmentations
+  bool layer_by_layer = false;       // no fused ResNet body on the CPU (layers/fused_inference.h)
 };
 
 struct PredictResult {
@@ -48,6 +49,7 @@ struct PredictResult {
   std::vector<std::string> target_names;
   std::vector<std::string> problems;    // catalog rows / images not predicted, with the reason
   int members = 0, views = 0;
+  std::string forward;                  // how the members' forwards ran (fused, or layer by layer and why)
   std::filesystem::path out;
 };
 

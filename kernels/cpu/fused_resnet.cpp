@@ -1,0 +1,221 @@
+// FusedResNet: a plan per input shape holds the steps (oneDNN primitives with
+// their arguments) of the whole body. Activations live in a few host buffers
+// ("slots") reused along the chain: a block's last convolution accumulates its
+// result onto the shortcut (post-op sum, then ReLU), in place when the
+// shortcut is the block's input, so an identity block needs no copy.
+#include "kernels/cpu/fused_resnet.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <unordered_map>
+#include <utility>
+
+#include "kernels/error.h"
+
+namespace gcnn::cpu {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+// Right padding that makes an output size exact (negative when the last input
+// rows are never read), as in kernels/cpu/conv.cpp.
+memory::dim right_pad(memory::dim in, memory::dim out, memory::dim kernel, memory::dim stride, memory::dim pad) {
+  return (out - 1) * stride + kernel - in - pad;
+}
+
+}  // namespace
+
+class FusedResNet::Plan {
+ public:
+  Plan(const FusedResNetBody& body, const Shape& in) {
+    input_ = memory(memory::desc({in[0], in[1], in[2], in[3]}, dt::f32, tag::nchw), engine(), DNNL_MEMORY_NONE);
+    Activation x{input_.get_desc(), kUserInput};
+    x = conv(body.stem, x, Post::relu);
+    x = max_pool(body.pool, x);
+    for (const FusedBlock& block : body.blocks) x = residual_block(block, x);
+    const memory::dims dims = x.desc.dims();
+    out_shape_.assign(dims.begin(), dims.end());
+    output_ = memory(memory::desc(dims, dt::f32, tag::nchw), engine(), DNNL_MEMORY_NONE);
+    add_step(dnnl::reorder(dnnl::reorder::primitive_desc(engine(), x.desc, engine(), output_.get_desc())), x,
+             kUserOutput, output_.get_desc());
+    materialise();
+  }
+
+  Tensor run(const Tensor& x) {
+    Tensor y = Tensor::empty(out_shape_);
+    input_.set_data_handle(const_cast<float*>(x.data<float>()));
+    output_.set_data_handle(y.data<float>());
+    for (Step& s : steps_) s.primitive.execute(stream(), s.args);
+    stream().wait();
+    return y;
+  }
+
+ private:
+  static constexpr int kUserInput = -1, kUserOutput = -2;
+
+  // An activation: its layout and the slot (or user buffer) holding it.
+  struct Activation {
+    memory::desc desc;
+    int slot;
+  };
+  // A primitive with its arguments; the slot arguments are bound once the slots exist.
+  struct Step {
+    dnnl::primitive primitive;
+    std::unordered_map<int, memory> args;
+    std::vector<std::pair<int, Activation>> slot_args;
+  };
+
+  int acquire(const memory::desc& desc) {
+    for (std::size_t i = 0; i < slot_busy_.size(); ++i)
+      if (!slot_busy_[i]) {
+        slot_busy_[i] = true;
+        slot_bytes_[i] = std::max(slot_bytes_[i], desc.get_size());
+        return static_cast<int>(i);
+      }
+    slot_busy_.push_back(true);
+    slot_bytes_.push_back(desc.get_size());
+    return static_cast<int>(slot_busy_.size()) - 1;
+  }
+  void release(int slot) {
+    if (slot >= 0) slot_busy_[static_cast<std::size_t>(slot)] = false;
+  }
+
+  void add_step(dnnl::primitive p, const Activation& src, int dst_slot, const memory::desc& dst_desc,
+                std::unordered_map<int, memory> args = {}) {
+    Step s{std::move(p), std::move(args), {}};
+    s.slot_args.emplace_back(DNNL_ARG_SRC, src);
+    s.slot_args.emplace_back(DNNL_ARG_DST, Activation{dst_desc, dst_slot});
+    steps_.push_back(std::move(s));
+  }
+
+  // a in the layout want (the same activation when it is already); releases a's slot unless keep.
+  Activation in_layout(const Activation& a, const memory::desc& want, bool keep = false) {
+    if (a.desc == want) return a;
+    const Activation b{want, acquire(want)};
+    add_step(dnnl::reorder(dnnl::reorder::primitive_desc(engine(), a.desc, engine(), want)), a, b.slot, want);
+    if (!keep) release(a.slot);
+    return b;
+  }
+
+  enum class Post { none, relu, sum_relu };
+
+  // A convolution's primitive descriptor for input dims xd (layouts left to
+  // oneDNN), with its weights already reordered into the layout it chose.
+  struct ConvPrimitive {
+    dnnl::convolution_forward::primitive_desc pd;
+    memory weights, bias;
+  };
+  ConvPrimitive make_conv(const FoldedConv& c, const memory::dims& xd, Post post) {
+    const memory::dim k = c.weight.dim(0), r = c.weight.dim(2), s = c.weight.dim(3);
+    const memory::dim oh = (xd[2] + 2 * c.pad - r) / c.stride + 1, ow = (xd[3] + 2 * c.pad - s) / c.stride + 1;
+    const memory::desc w_plain({k, xd[1], r, s}, dt::f32, tag::oihw), b_plain({k}, dt::f32, tag::a);
+    const dnnl::convolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, memory::desc(xd, dt::f32, tag::any),
+        memory::desc(w_plain.dims(), dt::f32, tag::any), b_plain,
+        memory::desc({xd[0], k, oh, ow}, dt::f32, tag::any), {c.stride, c.stride}, {c.pad, c.pad},
+        {right_pad(xd[2], oh, r, c.stride, c.pad), right_pad(xd[3], ow, s, c.stride, c.pad)});
+    dnnl::primitive_attr attr;
+    if (post != Post::none) {
+      dnnl::post_ops ops;
+      if (post == Post::sum_relu) ops.append_sum(1.0f);  // dst = conv + bias + dst's previous contents
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      attr.set_post_ops(ops);
+    }
+    ConvPrimitive cp{dnnl::convolution_forward::primitive_desc(desc, attr, engine()), {}, {}};
+    cp.weights = memory(cp.pd.weights_desc(), engine());
+    memory w_user(w_plain, engine(), const_cast<float*>(c.weight.data<float>()));
+    dnnl::reorder(w_user, cp.weights).execute(stream(), w_user, cp.weights);
+    stream().wait();
+    cp.bias = memory(b_plain, engine(), const_cast<float*>(c.bias.data<float>()));
+    return cp;
+  }
+
+  // The convolution's step on x, writing a new activation, or over onto (its
+  // layout must be the primitive's dst layout). x's slot is released unless keep_input.
+  Activation add_conv(const ConvPrimitive& cp, const Activation& x, bool keep_input, const Activation* onto = nullptr) {
+    const Activation src = in_layout(x, cp.pd.src_desc(), true);
+    const Activation y = onto ? *onto : Activation{cp.pd.dst_desc(), acquire(cp.pd.dst_desc())};
+    add_step(dnnl::convolution_forward(cp.pd), src, y.slot, y.desc,
+             {{DNNL_ARG_WEIGHTS, cp.weights}, {DNNL_ARG_BIAS, cp.bias}});
+    if (src.slot != x.slot) release(src.slot);
+    if (!keep_input) release(x.slot);
+    return y;
+  }
+
+  Activation conv(const FoldedConv& c, const Activation& x, Post post, bool keep_input = false) {
+    return add_conv(make_conv(c, x.desc.dims(), post), x, keep_input);
+  }
+
+  Activation max_pool(const ops::Pool2dParams& p, const Activation& x) {
+    const memory::dims xd = x.desc.dims();
+    const memory::dim oh = (xd[2] + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1;
+    const memory::dim ow = (xd[3] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1;
+    const dnnl::pooling_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, x.desc,
+        memory::desc({xd[0], xd[1], oh, ow}, dt::f32, tag::any), {p.stride_h, p.stride_w}, {p.kernel_h, p.kernel_w},
+        {p.pad_h, p.pad_w},
+        {right_pad(xd[2], oh, p.kernel_h, p.stride_h, p.pad_h), right_pad(xd[3], ow, p.kernel_w, p.stride_w, p.pad_w)});
+    const dnnl::pooling_forward::primitive_desc pd(desc, engine());
+    const Activation y{pd.dst_desc(), acquire(pd.dst_desc())};
+    add_step(dnnl::pooling_forward(pd), x, y.slot, y.desc);
+    release(x.slot);
+    return y;
+  }
+
+  // relu(convs(x) + shortcut(x)): the shortcut is put in the last
+  // convolution's output layout and that convolution accumulates onto it.
+  Activation residual_block(const FusedBlock& b, const Activation& x) {
+    Activation h = conv(b.convs.front(), x, Post::relu, true);
+    for (std::size_t i = 1; i + 1 < b.convs.size(); ++i) h = conv(b.convs[i], h, Post::relu);
+    const ConvPrimitive last = make_conv(b.convs.back(), h.desc.dims(), Post::sum_relu);
+    Activation shortcut = x;
+    if (b.projection) shortcut = conv(*b.projection, x, Post::none);  // releases x
+    shortcut = in_layout(shortcut, last.pd.dst_desc());
+    return add_conv(last, h, false, &shortcut);
+  }
+
+  // Allocates the slots and binds every step's activation arguments to them.
+  void materialise() {
+    for (std::size_t bytes : slot_bytes_) slots_.push_back(std::make_unique<Storage>(bytes, Device::cpu()));
+    for (Step& s : steps_)
+      for (const auto& [arg, a] : s.slot_args) {
+        if (a.slot == kUserInput) s.args.emplace(arg, input_);
+        else if (a.slot == kUserOutput) s.args.emplace(arg, output_);
+        else s.args.emplace(arg, memory(a.desc, engine(), slots_[static_cast<std::size_t>(a.slot)]->data()));
+      }
+  }
+
+  memory input_, output_;
+  Shape out_shape_;
+  std::vector<Step> steps_;
+  std::vector<bool> slot_busy_;
+  std::vector<std::size_t> slot_bytes_;
+  std::vector<std::unique_ptr<Storage>> slots_;
+};
+
+FusedResNet::FusedResNet(FusedResNetBody body) : body_(std::move(body)) {}
+FusedResNet::~FusedResNet() = default;
+
+Tensor FusedResNet::forward(const Tensor& x) {
+  GCNN_CHECK(x.ndim() == 4 && x.device().is_cpu() && x.dtype() == DType::F32,
+             "fused ResNet body: needs an FP32 [N, C, H, W] tensor on the CPU, got {}", x.describe());
+  std::unique_ptr<Plan>& plan = plans_[x.shape()];
+  if (!plan) plan = std::make_unique<Plan>(body_, x.shape());
+  return plan->run(x);
+}
+
+}  // namespace gcnn::cpu

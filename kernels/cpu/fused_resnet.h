@@ -1,0 +1,58 @@
+// A ResNet body (stem, max pool, residual blocks) run for inference on the CPU
+// with every activation kept in the layout oneDNN's convolutions choose
+// (blocked, e.g. nChw16c), so that only the input and the last block's output
+// are reordered, instead of every convolution's input and output. The caller
+// folds each batch norm into the convolution before it (FoldedConv); the ReLUs
+// and the residual sums run as the convolutions' post-ops. The weights are
+// reordered once per input shape, when its plan is built.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "kernels/ops/pooling.h"
+#include "kernels/tensor.h"
+
+namespace gcnn::cpu {
+
+// y = conv(x, weight) + bias: a convolution with its batch norm folded in.
+struct FoldedConv {
+  Tensor weight;  // [K, C, R, S]
+  Tensor bias;    // [K]
+  int stride = 1, pad = 0;
+};
+
+// out = relu(convs(x) + shortcut(x)): each conv but the last through a ReLU;
+// the shortcut is the projection when there is one, else x itself.
+struct FusedBlock {
+  std::vector<FoldedConv> convs;
+  std::optional<FoldedConv> projection;
+};
+
+// maxpool(relu(stem(x))), then the blocks in turn.
+struct FusedResNetBody {
+  FoldedConv stem;
+  ops::Pool2dParams pool;
+  std::vector<FusedBlock> blocks;
+};
+
+class FusedResNet {
+ public:
+  explicit FusedResNet(FusedResNetBody body);
+  ~FusedResNet();
+  FusedResNet(const FusedResNet&) = delete;
+  FusedResNet& operator=(const FusedResNet&) = delete;
+
+  // The last block's output [N, K, OH, OW] (NCHW) for x [N, C, H, W] (NCHW,
+  // FP32, on the CPU); the first call at each input shape builds its plan.
+  Tensor forward(const Tensor& x);
+
+ private:
+  class Plan;
+  FusedResNetBody body_;
+  std::map<Shape, std::unique_ptr<Plan>> plans_;
+};
+
+}  // namespace gcnn::cpu

@@ -1,0 +1,135 @@
+// fuse_for_inference: the fused ResNet body (batch norms folded, oneDNN
+// layouts kept, ReLUs and residual sums as post-ops) against the same model
+// run layer by layer in eval mode, with batch norms whose statistics are far
+// from the identity; and the models it must leave alone.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "kernels/error.h"
+#include "layers/fused_inference.h"
+#include "layers/init.h"
+#include "layers/models.h"
+#include "tests/support/test_support.h"
+
+namespace gcnn {
+namespace {
+
+// Every batch norm gets gamma, beta and running statistics far from 1, 0, 0, 1.
+void randomise_batch_norms(Layer& model, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  auto fill = [&](Tensor& t, float lo, float hi) {
+    std::vector<float> v(static_cast<std::size_t>(t.numel()));
+    for (float& x : v) x = lo + (hi - lo) * u(rng);
+    t = Tensor::from_vector(t.shape(), v);
+  };
+  for (auto& p : named_parameters(model)) {
+    const std::string& n = p.name;
+    if (n.find("bn") == std::string::npos && n.find("downsample.1") == std::string::npos) continue;
+    if (n.ends_with("weight")) fill(p.param->value, 0.5f, 1.5f);
+    if (n.ends_with("bias")) fill(p.param->value, -0.3f, 0.3f);
+  }
+  for (auto& b : named_buffers(model)) {
+    if (b.name.ends_with("running_mean")) fill(*b.value, -0.4f, 0.4f);
+    if (b.name.ends_with("running_var")) fill(*b.value, 0.3f, 2.5f);
+  }
+}
+
+Tensor random_input(const Shape& shape, std::uint64_t seed) {
+  Tensor x = Tensor::empty(shape);
+  init_normal(x, 1.0, seed);
+  return x;
+}
+
+// max |a - b| / max |b|.
+double relative_difference(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.shape(), b.shape());
+  const std::vector<float> va = a.to_vector(), vb = b.to_vector();
+  double diff = 0.0, scale = 0.0;
+  for (std::size_t i = 0; i < va.size(); ++i) {
+    diff = std::max(diff, static_cast<double>(std::fabs(va[i] - vb[i])));
+    scale = std::max(scale, static_cast<double>(std::fabs(vb[i])));
+  }
+  return diff / scale;
+}
+
+// The fused body's output against its replaced layers run one by one, and the
+// whole model's output against the unfused model's, at each input shape.
+void expect_fused_matches_layer_by_layer(ResNetOptions o, const std::vector<Shape>& inputs) {
+  o.head.kind = "linear";
+  o.head.n_targets = 5;
+  auto model = make_resnet(o, 7);
+  randomise_batch_norms(*model, 11);
+  std::vector<Tensor> expected;
+  for (std::size_t i = 0; i < inputs.size(); ++i) expected.push_back(model->forward(random_input(inputs[i], 20 + i), false));
+  ASSERT_EQ(fuse_for_inference(*model), "");
+  ASSERT_EQ(model->at(0).type(), "fused_resnet_body");
+  Layer& body = model->at(0);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor x = random_input(inputs[i], 20 + i);
+    Tensor h = x;
+    for (auto& [name, layer] : body.children()) h = layer->forward(h, false);
+    const Tensor fused_features = body.forward(x, false);
+    EXPECT_LT(relative_difference(fused_features, h), 2e-5) << shape_str(inputs[i]);
+    EXPECT_LT(relative_difference(model->forward(x, false), expected[i]), 2e-5) << shape_str(inputs[i]);
+  }
+}
+
+TEST(FusedInference, BasicBlockResNetMatchesLayerByLayer) {
+  ResNetOptions o;
+  o.depth = 18;
+  o.width = 8;
+  // A second batch size builds a second plan; odd sizes give negative right paddings.
+  expect_fused_matches_layer_by_layer(o, {{3, 3, 32, 32}, {2, 3, 37, 29}, {3, 3, 32, 32}});
+}
+
+TEST(FusedInference, BottleneckResNetMatchesLayerByLayer) {
+  ResNetOptions o;
+  o.depth = 50;
+  o.width = 4;
+  expect_fused_matches_layer_by_layer(o, {{2, 3, 40, 40}});
+}
+
+TEST(FusedInference, TheFusedModelRefusesToTrain) {
+  ResNetOptions o;
+  o.width = 4;
+  auto model = make_resnet(o, 1);
+  ASSERT_EQ(fuse_for_inference(*model), "");
+  const Tensor x = random_input({2, 3, 32, 32}, 3);
+  EXPECT_THROW(model->forward(x, true), Error);
+  EXPECT_THROW(model->at(0).backward(x), Error);
+  // The replaced layers stay the body's children: the parameter count is unchanged.
+  auto reference = make_resnet(o, 1);
+  EXPECT_EQ(named_parameters(*model).size(), named_parameters(*reference).size());
+}
+
+TEST(FusedInference, LeavesOtherModelsAsTheyWere) {
+  auto unchanged = [](Sequential& model, const std::string& reason_part) {
+    const std::size_t children = model.size();
+    const std::string why = fuse_for_inference(model);
+    EXPECT_NE(why.find(reason_part), std::string::npos) << why;
+    EXPECT_EQ(model.size(), children);
+    EXPECT_NE(model.at(0).type(), "fused_resnet_body");
+  };
+  ResNetOptions se;
+  se.width = 8;
+  se.se_ratio = 2;
+  unchanged(*make_resnet(se, 1), "residual block");
+  ResNetOptions pooled;
+  pooled.width = 4;
+  pooled.dihedral_pool = true;
+  unchanged(*make_resnet(pooled, 1), "dihedral_pool");
+  PlainCnnOptions plain;
+  unchanged(*make_plain_cnn(plain, 1), "not a ResNet");
+  ResNetOptions bf16;
+  bf16.width = 4;
+  auto model = make_resnet(bf16, 1);
+  set_precision(*model, Precision::bf16);
+  unchanged(*model, "bf16");
+}
+
+}  // namespace
+}  // namespace gcnn
