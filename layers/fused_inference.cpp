@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "kernels/cpu/isa.h"
 #include "kernels/error.h"
 #include "layers/activations.h"
 #include "layers/batchnorm.h"
@@ -70,7 +71,8 @@ std::string read_block(Layer& layer, cpu::FusedBlock& out) {
 
 }  // namespace
 
-FusedResNetBody::FusedResNetBody(cpu::FusedResNetBody body) : fused_(std::move(body)) {}
+FusedResNetBody::FusedResNetBody(cpu::FusedResNetBody body, Precision precision)
+    : fused_(std::move(body), precision) {}
 
 void FusedResNetBody::keep_replaced(std::vector<std::pair<std::string, LayerPtr>> replaced) {
   replaced_ = std::move(replaced);
@@ -100,7 +102,8 @@ std::vector<std::pair<std::string, Layer*>> FusedResNetBody::children() {
 std::string fuse_for_inference(Sequential& model) {
   if (model.type() != "sequential") return "the model is a " + model.type();
   if (!layer_device(model).is_cpu()) return "the model is not on the CPU";
-  if (model.precision != Precision::fp32) return "precision " + std::string(precision_name(model.precision));
+  if (model.precision != Precision::fp32 && !(model.precision == Precision::bf16 && cpu::onednn_has_bf16()))
+    return "precision " + std::string(precision_name(model.precision)) + " on " + cpu::onednn_isa();
   if (model.size() < 5) return "not a ResNet";
   auto* conv = dynamic_cast<Conv2d*>(&model.at(0));
   auto* bn = dynamic_cast<BatchNorm*>(&model.at(1));
@@ -123,7 +126,7 @@ std::string fuse_for_inference(Sequential& model) {
     }
   }
   if (body.blocks.empty()) return "no residual stages after the stem";
-  auto fused = std::make_unique<FusedResNetBody>(std::move(body));
+  auto fused = std::make_unique<FusedResNetBody>(std::move(body), model.precision);
   FusedResNetBody& layer = *fused;
   layer.keep_replaced(model.replace_front(end, std::move(fused), "body"));
   return "";

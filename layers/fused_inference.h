@@ -1,4 +1,5 @@
-// Inference-only rewriting of a model: on the CPU in FP32, a torchvision-style
+// Inference-only rewriting of a model: on the CPU in fp32 or bf16 (the model's
+// precision; bf16 keeps the activations in bf16 between layers), a torchvision-style
 // ResNet body (conv1, bn1, relu, maxpool, then stages of BasicBlocks or
 // Bottlenecks without SE blocks) is replaced by one FusedResNetBody layer that
 // runs it through cpu::FusedResNet with every batch norm folded into the
@@ -18,7 +19,7 @@ namespace gcnn {
 // model), but changing their weights afterwards does not change its output.
 class FusedResNetBody : public Layer {
  public:
-  explicit FusedResNetBody(cpu::FusedResNetBody body);
+  FusedResNetBody(cpu::FusedResNetBody body, Precision precision);
   // Takes the layers it stands for (fuse_for_inference's replace_front gives them back).
   void keep_replaced(std::vector<std::pair<std::string, LayerPtr>> replaced);
   std::string type() const override { return "fused_resnet_body"; }

@@ -41,7 +41,8 @@ memory::dim right_pad(memory::dim in, memory::dim out, memory::dim kernel, memor
 
 class FusedResNet::Plan {
  public:
-  Plan(const FusedResNetBody& body, const Shape& in) {
+  Plan(const FusedResNetBody& body, const Shape& in, Precision precision)
+      : act_(precision == Precision::bf16 ? dt::bf16 : dt::f32) {
     input_ = memory(memory::desc({in[0], in[1], in[2], in[3]}, dt::f32, tag::nchw), engine(), DNNL_MEMORY_NONE);
     Activation x{input_.get_desc(), kUserInput};
     x = conv(body.stem, x, Post::relu);
@@ -124,9 +125,8 @@ class FusedResNet::Plan {
     const memory::dim oh = (xd[2] + 2 * c.pad - r) / c.stride + 1, ow = (xd[3] + 2 * c.pad - s) / c.stride + 1;
     const memory::desc w_plain({k, xd[1], r, s}, dt::f32, tag::oihw), b_plain({k}, dt::f32, tag::a);
     const dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, memory::desc(xd, dt::f32, tag::any),
-        memory::desc(w_plain.dims(), dt::f32, tag::any), b_plain,
-        memory::desc({xd[0], k, oh, ow}, dt::f32, tag::any), {c.stride, c.stride}, {c.pad, c.pad},
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, memory::desc(xd, act_, tag::any),
+        memory::desc(w_plain.dims(), act_, tag::any), b_plain, memory::desc({xd[0], k, oh, ow}, act_, tag::any), {c.stride, c.stride}, {c.pad, c.pad},
         {right_pad(xd[2], oh, r, c.stride, c.pad), right_pad(xd[3], ow, s, c.stride, c.pad)});
     dnnl::primitive_attr attr;
     if (post != Post::none) {
@@ -166,7 +166,7 @@ class FusedResNet::Plan {
     const memory::dim ow = (xd[3] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1;
     const dnnl::pooling_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, x.desc,
-        memory::desc({xd[0], xd[1], oh, ow}, dt::f32, tag::any), {p.stride_h, p.stride_w}, {p.kernel_h, p.kernel_w},
+        memory::desc({xd[0], xd[1], oh, ow}, act_, tag::any), {p.stride_h, p.stride_w}, {p.kernel_h, p.kernel_w},
         {p.pad_h, p.pad_w},
         {right_pad(xd[2], oh, p.kernel_h, p.stride_h, p.pad_h), right_pad(xd[3], ow, p.kernel_w, p.stride_w, p.pad_w)});
     const dnnl::pooling_forward::primitive_desc pd(desc, engine());
@@ -199,6 +199,7 @@ class FusedResNet::Plan {
       }
   }
 
+  dt act_;  // of the activations and weights between input and output (the bias stays FP32)
   memory input_, output_;
   Shape out_shape_;
   std::vector<Step> steps_;
@@ -207,14 +208,17 @@ class FusedResNet::Plan {
   std::vector<std::unique_ptr<Storage>> slots_;
 };
 
-FusedResNet::FusedResNet(FusedResNetBody body) : body_(std::move(body)) {}
+FusedResNet::FusedResNet(FusedResNetBody body, Precision precision) : body_(std::move(body)), precision_(precision) {
+  GCNN_CHECK(precision == Precision::fp32 || precision == Precision::bf16, "fused ResNet body: precision {} on the CPU",
+             precision_name(precision));
+}
 FusedResNet::~FusedResNet() = default;
 
 Tensor FusedResNet::forward(const Tensor& x) {
   GCNN_CHECK(x.ndim() == 4 && x.device().is_cpu() && x.dtype() == DType::F32,
              "fused ResNet body: needs an FP32 [N, C, H, W] tensor on the CPU, got {}", x.describe());
   std::unique_ptr<Plan>& plan = plans_[x.shape()];
-  if (!plan) plan = std::make_unique<Plan>(body_, x.shape());
+  if (!plan) plan = std::make_unique<Plan>(body_, x.shape(), precision_);
   return plan->run(x);
 }
 
