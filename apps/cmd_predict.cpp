@@ -53,6 +53,10 @@ GCNN_COMMAND("predict", "Predict targets for a catalog or a folder of images wit
                cmd.add_flag("--layer-by-layer", o.layer_by_layer,
                              "Run the model's layers one by one, not the fused ResNet body of the CPU (batch norms "
                              "folded into the convolutions, oneDNN's layouts kept between them)");
+               cmd.add_option("--precision", o.precision,
+                              "Convolution and GEMM arithmetic: fp32, tf32 (CUDA), bf16 (CPUs with AVX-512 BF16 or "
+                              "AMX, and CUDA) or auto")
+                   ->capture_default_str();
                gcnn::app::add_device_option(cmd, o.device);
                return [a] { return run_predict(*a); };
              });

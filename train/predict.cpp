@@ -14,6 +14,7 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "kernels/error.h"
+#include "kernels/precision.h"
 #include "layers/fused_inference.h"
 #include "layers/safetensors.h"
 #include "train/checkpoint.h"
@@ -45,7 +46,7 @@ fs::path checkpoint_file(const fs::path& checkpoint) {
   return file;
 }
 
-Member load_member(const fs::path& checkpoint, Device device, bool layer_by_layer) {
+Member load_member(const fs::path& checkpoint, Device device, Precision precision, bool layer_by_layer) {
   Member m;
   m.file = checkpoint_file(checkpoint);
   const std::string source = m.file.string();
@@ -78,6 +79,7 @@ Member load_member(const fs::path& checkpoint, Device device, bool layer_by_laye
   GCNN_CHECK(report.missing.empty(), "{}: checkpoint lacks tensors the model needs: {}", source,
              fmt::join(report.missing, ", "));
   move_to(*m.model, device);
+  set_precision(*m.model, precision);
   const std::string why_not = layer_by_layer ? "--layer-by-layer" : fuse_for_inference(*m.model);
   m.forward = why_not.empty() ? "fused ResNet body" : "layer by layer (" + why_not + ")";
   return m;
@@ -232,9 +234,10 @@ PredictResult predict(const PredictOptions& o) {
   GCNN_INPUT_CHECK(!o.checkpoints.empty(), "predict: give at least one --checkpoint");
   GCNN_INPUT_CHECK(o.batch_size > 0, "--batch-size {}: must be positive", o.batch_size);
   const Device device = parse_device(o.device);
+  const Precision precision = resolve_precision(o.precision, device);
   std::vector<Member> members;
   for (const auto& c : o.checkpoints) {
-    members.push_back(load_member(c, device, o.layer_by_layer));
+    members.push_back(load_member(c, device, precision, o.layer_by_layer));
     const Member& first = members.front();
     const Member& m = members.back();
     GCNN_INPUT_CHECK(m.norm.target_names == first.norm.target_names,
@@ -264,8 +267,9 @@ PredictResult predict(const PredictOptions& o) {
   r.problems = in.dataset.problems;
   r.members = static_cast<int>(members.size());
   r.views = tta_views(o.tta);
-  for (const Member& m : members)
-    if (r.forward.find(m.forward) == std::string::npos) r.forward += (r.forward.empty() ? "" : "; ") + m.forward;
+  std::set<std::string> forwards;
+  for (const Member& m : members) forwards.insert(m.forward);
+  r.forward = fmt::format("{}, {}", precision_name(precision), fmt::join(forwards, "; "));
   r.out = o.out.empty() ? first.file.parent_path() / "predictions.csv" : o.out;
 
   std::vector<std::string> header{first.config.data.id_column};

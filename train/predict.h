@@ -40,6 +40,7 @@ struct PredictOptions {
   Tta tta = Tta::none;
   std::uint64_t tta_seed = 0;        // the fastai views' random augmentations
   bool layer_by_layer = false;       // no fused ResNet body on the CPU (layers/fused_inference.h)
+  std::string precision = "fp32";    // of the members' convolutions and GEMMs (kernels/precision.h)
 };
 
 struct PredictResult {

@@ -3,7 +3,8 @@
 // its members (spread = their population std), members must agree on
 // targets, fastai TTA is seeded, a folder without a catalog predicts every
 // image, rows without an image are listed with the reason, and the CSV reads
-// back as written.
+// back as written, and a ResNet predicts the same through the fused body as
+// layer by layer.
 #include "train/predict.h"
 
 #include <gtest/gtest.h>
@@ -216,6 +217,33 @@ TEST_F(PredictTest, TheCsvReadsBackAsWritten) {
     EXPECT_NE(std::string(e.what()).find("bad_predictions.csv:3: column 'pred_oh_p50': 'oops'"), std::string::npos)
         << e.what();
   }
+}
+
+TEST_F(PredictTest, AResNetPredictsThroughTheFusedBodyAsLayerByLayer) {
+  std::string yaml = kTiny;
+  const std::string plain = "preset: plain_cnn\n  channels: [4, 8]";
+  ASSERT_NE(yaml.find(plain), std::string::npos);
+  yaml.replace(yaml.find(plain), plain.size(), "preset: resnet18\n  width: 4");
+  TrainOptions quiet;
+  quiet.progress = false;
+  train_experiment(parse_config(yaml, "tiny-resnet.yaml", root, {"runs_dir=" + root.string(), "name=resnet"}), quiet);
+  PredictOptions o = options({root / "resnet"}, "fused.csv");
+  const PredictResult fused = predict(o);
+  EXPECT_EQ(fused.forward, "fp32, fused ResNet body");
+  o.layer_by_layer = true;
+  o.out = root / "layers.csv";
+  const PredictResult layers = predict(o);
+  EXPECT_EQ(layers.forward, "fp32, layer by layer (--layer-by-layer)");
+  const auto a = by_id(fused.out), b = by_id(layers.out);
+  ASSERT_EQ(a.size(), 40u);
+  double spread = 0;
+  for (const auto& [id, value] : a) {
+    EXPECT_NEAR(value.first, b.at(id).first, 1e-5) << id;
+    spread = std::max(spread, std::fabs(value.first - a.begin()->second.first));
+  }
+  EXPECT_GT(spread, 1e-4) << "the images should get different predictions";
+  // The plain CNN has no ResNet body: it runs layer by layer and says why.
+  EXPECT_EQ(predict(options({root / "a"}, "plain.csv")).forward, "fp32, layer by layer (not a ResNet)");
 }
 
 }  // namespace
