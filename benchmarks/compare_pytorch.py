@@ -264,6 +264,38 @@ def make_model(recipe, init):
     return model
 
 
+def read_safetensors(path):
+    """{name: float32 tensor} of a safetensors file (F32 tensors; other dtypes are refused)."""
+    with open(path, "rb") as f:
+        size = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(size))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] != "F32":
+            sys.exit(f"{path}: tensor {name} is {info['dtype']}; only F32 is read")
+        begin, end = info["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[begin:end], dtype=np.float32).copy()).reshape(info["shape"])
+    return out
+
+
+def load_weights(model, path):
+    """Copies every weight and bias of the model from path (e.g. the engine's initial weights); batch-norm
+    running statistics start fresh, as in an untrained model."""
+    weights = read_safetensors(path)
+    params = dict(model.named_parameters())
+    missing = sorted(set(params) - set(weights))
+    if missing:
+        sys.exit(f"{path}: lacks {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    with torch.no_grad():
+        for name, p in params.items():
+            if tuple(weights[name].shape) != tuple(p.shape):
+                sys.exit(f"{path}: {name} has shape {list(weights[name].shape)}, the model wants {list(p.shape)}")
+            p.copy_(weights[name])
+
+
 def random_zoom(x, max_zoom, rng):
     """The engine's zoom augmentation on a batch: zoom ~ U(1, max_zoom), the window's centre shifted
     by room * (U + U - 1) on each axis (centre-biased), bilinear with reflection at the edges."""
@@ -290,10 +322,11 @@ def param_groups(model, recipe):
 
 
 # ---------------------------------------------------------------- training
-def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, engine_stream=False, log=print):
+def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, engine_stream=False, log=print,
+                init_from=None):
     """Trains the recipe on the run's split; returns per-epoch (train_loss, val_rmse), seconds and
     a Predictor of the trained model. engine_stream: the engine's batches and dihedral transforms
-    instead of numpy's."""
+    instead of numpy's; init_from: a safetensors file of torchvision-named weights to start from."""
     if engine_stream and recipe.zoom > 1:
         sys.exit(f"{recipe.source}: the engine's zoom draws are not reproduced batch for batch (--paired, --engine-stream)")
     torch.set_num_threads(threads)
@@ -314,6 +347,8 @@ def torch_train(run_dir, recipe, seed, threads, init, per_batch_dihedral, engine
     y_valid = targets[valid][:, 0]
 
     model = make_model(recipe, init)
+    if init_from:
+        load_weights(model, init_from)
     opt = torch.optim.SGD(param_groups(model, recipe), lr=recipe.lr, momentum=recipe.momentum,
                           nesterov=recipe.nesterov)
     steps = len(train) // recipe.batch_size
@@ -547,7 +582,7 @@ def cmd_torch_train(args):
                  "in --paired comparisons")
     seed = recipe.seed if args.seed is None else args.seed
     history, seconds, predictor = torch_train(args.run, recipe, seed, args.threads, args.torch_init, args.per_batch_dihedral,
-                                      args.engine_stream)
+                                      args.engine_stream, init_from=args.init_from)
     print(f"final val_rmse {history[-1][1]:.4f} ({seconds:.0f} s)")
     if args.views:  # the trained model's views of the held-out rows and of --test-catalog
         images, _, _, valid, _ = load_split(args.run, recipe)
@@ -811,6 +846,8 @@ def main():
     t.add_argument("--torch-init", choices=["torchvision", "zero-fc"], default="zero-fc")
     t.add_argument("--per-batch-dihedral", action="store_true")
     t.add_argument("--engine-stream", action="store_true", help="the engine's batches and dihedral transforms")
+    t.add_argument("--init-from", help="start from these weights (safetensors, torchvision names), e.g. the engine's "
+                                       "initial weights")
     t.add_argument("--out", help="write the history as JSON here")
     t.add_argument("--views", help="write the trained model's predictions (plain and 8 dihedral views) of the "
                                    "held-out rows and of --test-catalog here (.npz)")

@@ -217,6 +217,8 @@ FusedResNet::~FusedResNet() = default;
 Tensor FusedResNet::forward(const Tensor& x) {
   GCNN_CHECK(x.ndim() == 4 && x.device().is_cpu() && x.dtype() == DType::F32,
              "fused ResNet body: needs an FP32 [N, C, H, W] tensor on the CPU, got {}", x.describe());
+  GCNN_CHECK(x.dim(1) == body_.stem.weight.dim(1), "fused ResNet body: input {} has {} channels, the stem takes {}",
+             x.describe(), x.dim(1), body_.stem.weight.dim(1));
   std::unique_ptr<Plan>& plan = plans_[x.shape()];
   if (!plan) plan = std::make_unique<Plan>(body_, x.shape(), precision_);
   return plan->run(x);

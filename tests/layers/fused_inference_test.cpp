@@ -102,6 +102,7 @@ TEST(FusedInference, TheFusedModelRefusesToTrain) {
   const Tensor x = random_input({2, 3, 32, 32}, 3);
   EXPECT_THROW(model->forward(x, true), Error);
   EXPECT_THROW(model->at(0).backward(x), Error);
+  EXPECT_THROW(model->forward(random_input({2, 4, 32, 32}, 3), false), Error);  // the stem takes 3 channels
   // The replaced layers stay the body's children: the parameter count is unchanged.
   auto reference = make_resnet(o, 1);
   EXPECT_EQ(named_parameters(*model).size(), named_parameters(*reference).size());
