@@ -51,8 +51,8 @@ GCNN_COMMAND("predict", "Predict targets for a catalog or a folder of images wit
                cmd.add_option("--tta-seed", o.tta_seed, "Seed of the fastai views' augmentations")
                    ->capture_default_str();
                cmd.add_flag("--layer-by-layer", o.layer_by_layer,
-                             "Run the model's layers one by one, not the fused ResNet body of the CPU (batch norms "
-                             "folded into the convolutions, oneDNN's layouts kept between them)");
+                            "Run the model's layers one by one, not the fused ResNet body of the CPU (batch norms "
+                            "folded into the convolutions, oneDNN's layouts kept between them)");
                cmd.add_option("--precision", o.precision,
                               "Convolution and GEMM arithmetic: fp32, tf32 (CUDA), bf16 (CPUs with AVX-512 BF16 or "
                               "AMX, and CUDA) or auto")

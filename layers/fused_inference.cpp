@@ -49,11 +49,13 @@ std::string read_block(Layer& layer, cpu::FusedBlock& out) {
     shortcut = dynamic_cast<Sequential*>(parts.back().second);
     parts.pop_back();
   }
-  if (parts.size() < 4 || parts.size() % 2 != 0) return "a residual block with " + std::to_string(parts.size()) + " layers";
+  if (parts.size() < 4 || parts.size() % 2 != 0)
+    return "a residual block with " + std::to_string(parts.size()) + " layers";
   for (std::size_t i = 0; i < parts.size(); i += 2) {
     auto* conv = dynamic_cast<Conv2d*>(parts[i].second);
     auto* bn = dynamic_cast<BatchNorm*>(parts[i + 1].second);
-    if (!conv || !bn) return "a residual block with a " + parts[i].second->type() + " or " + parts[i + 1].second->type();
+    if (!conv || !bn)
+      return "a residual block with a " + parts[i].second->type() + " or " + parts[i + 1].second->type();
     if (bn->fused_relu != (i + 2 < parts.size())) return "a residual block whose ReLUs are not the usual ones";
     out.convs.emplace_back();
     if (std::string why = fold(*conv, *bn, out.convs.back()); !why.empty()) return why;
@@ -71,8 +73,7 @@ std::string read_block(Layer& layer, cpu::FusedBlock& out) {
 
 }  // namespace
 
-FusedResNetBody::FusedResNetBody(cpu::FusedResNetBody body, Precision precision)
-    : fused_(std::move(body), precision) {}
+FusedResNetBody::FusedResNetBody(cpu::FusedResNetBody body, Precision precision) : fused_(std::move(body), precision) {}
 
 void FusedResNetBody::keep_replaced(std::vector<std::pair<std::string, LayerPtr>> replaced) {
   replaced_ = std::move(replaced);
@@ -115,8 +116,7 @@ std::string fuse_for_inference(Sequential& model) {
   std::size_t end = 4;
   for (; end < model.size(); ++end) {
     auto* stage = dynamic_cast<Sequential*>(&model.at(end));
-    if (!stage || stage->type() != "sequential" || stage->size() == 0 ||
-        !dynamic_cast<ResidualBlock*>(&stage->at(0)))
+    if (!stage || stage->type() != "sequential" || stage->size() == 0 || !dynamic_cast<ResidualBlock*>(&stage->at(0)))
       break;
     for (std::size_t i = 0; i < stage->size(); ++i) {
       cpu::FusedBlock block;

@@ -30,6 +30,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "kernels/cpu/onednn.h"
 #include "kernels/error.h"
 
 namespace gcnn::cpu {
@@ -38,15 +39,6 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-dnnl::engine& engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-dnnl::stream& stream() {
-  static dnnl::stream s(engine());
-  return s;
-}
 
 // Scratch memory for the operands one call reorders, shared by every plan
 // (calls are serialised by plans_mutex). begin() makes room for a call's
@@ -86,22 +78,25 @@ class Operand {
   std::size_t staging_bytes() const { return plain_ == chosen_ ? 0 : StagingArena::rounded(chosen_.get_size()); }
   // Memory holding the tensor's values in the chosen layout (reordered in if needed).
   memory input(float* data) {
-    memory user(plain_, engine(), data);
+    memory user(plain_, onednn_engine(), data);
     if (plain_ == chosen_) return user;
-    if (!to_chosen_) to_chosen_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), plain_, engine(), chosen_));
-    memory staged(chosen_, engine(), staging().take(chosen_.get_size()));
-    to_chosen_->execute(stream(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, staged}});
+    if (!to_chosen_)
+      to_chosen_ = dnnl::reorder(dnnl::reorder::primitive_desc(onednn_engine(), plain_, onednn_engine(), chosen_));
+    memory staged(chosen_, onednn_engine(), staging().take(chosen_.get_size()));
+    to_chosen_->execute(onednn_stream(), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, staged}});
     return staged;
   }
   // Memory a primitive writes; pass it to finish_output with the tensor's data after it ran.
   memory output(float* data) {
-    return plain_ == chosen_ ? memory(plain_, engine(), data) : memory(chosen_, engine(), staging().take(chosen_.get_size()));
+    return plain_ == chosen_ ? memory(plain_, onednn_engine(), data)
+                             : memory(chosen_, onednn_engine(), staging().take(chosen_.get_size()));
   }
   void finish_output(const memory& written, float* data) {
     if (plain_ == chosen_) return;
-    if (!to_plain_) to_plain_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), chosen_, engine(), plain_));
-    memory user(plain_, engine(), data);
-    to_plain_->execute(stream(), {{DNNL_ARG_FROM, written}, {DNNL_ARG_TO, user}});
+    if (!to_plain_)
+      to_plain_ = dnnl::reorder(dnnl::reorder::primitive_desc(onednn_engine(), chosen_, onednn_engine(), plain_));
+    memory user(plain_, onednn_engine(), data);
+    to_plain_->execute(onednn_stream(), {{DNNL_ARG_FROM, written}, {DNNL_ARG_TO, user}});
   }
 
  private:
@@ -138,7 +133,7 @@ class ConvPlan {
                    : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
                                                      dnnl::algorithm::convolution_direct, x_any, w_any, y_any,
                                                      strides_, pad_l_, pad_r_);
-    fwd_pd_ = dnnl::convolution_forward::primitive_desc(desc, engine());
+    fwd_pd_ = dnnl::convolution_forward::primitive_desc(desc, onednn_engine());
   }
 
   void forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
@@ -153,10 +148,10 @@ class ConvPlan {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, fwd_x_->input(x.data<float>())},
                                          {DNNL_ARG_WEIGHTS, fwd_w_->input(w.data<float>())},
                                          {DNNL_ARG_DST, y_written}};
-    if (with_bias_) args.emplace(DNNL_ARG_BIAS, memory(b_plain_, engine(), bias.data<float>()));
-    fwd_->execute(stream(), args);
+    if (with_bias_) args.emplace(DNNL_ARG_BIAS, memory(b_plain_, onednn_engine(), bias.data<float>()));
+    fwd_->execute(onednn_stream(), args);
     fwd_y_->finish_output(y_written, y.data<float>());
-    stream().wait();
+    onednn_stream().wait();
   }
 
   // dx = backward data (when dx is given; needs w) and dw, db = backward
@@ -175,9 +170,9 @@ class ConvPlan {
     if (dx) {
       const memory dy_data = share_dy ? *dy_weights : bd_dy_->input(dy.data<float>());
       const memory dx_written = bd_dx_->output(dx->data<float>());
-      bwd_data_->execute(stream(), {{DNNL_ARG_DIFF_DST, dy_data},
-                                    {DNNL_ARG_WEIGHTS, bd_w_->input(w->data<float>())},
-                                    {DNNL_ARG_DIFF_SRC, dx_written}});
+      bwd_data_->execute(onednn_stream(), {{DNNL_ARG_DIFF_DST, dy_data},
+                                           {DNNL_ARG_WEIGHTS, bd_w_->input(w->data<float>())},
+                                           {DNNL_ARG_DIFF_SRC, dx_written}});
       bd_dx_->finish_output(dx_written, dx->data<float>());
     }
     if (dw) {
@@ -185,11 +180,11 @@ class ConvPlan {
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, bw_x_->input(x->data<float>())},
                                            {DNNL_ARG_DIFF_DST, *dy_weights},
                                            {DNNL_ARG_DIFF_WEIGHTS, dw_written}};
-      if (with_bias_) args.emplace(DNNL_ARG_DIFF_BIAS, memory(b_plain_, engine(), db->data<float>()));
-      bwd_weights_->execute(stream(), args);
+      if (with_bias_) args.emplace(DNNL_ARG_DIFF_BIAS, memory(b_plain_, onednn_engine(), db->data<float>()));
+      bwd_weights_->execute(onednn_stream(), args);
       bw_dw_->finish_output(dw_written, dw->data<float>());
     }
-    stream().wait();
+    onednn_stream().wait();
   }
 
  private:
@@ -198,7 +193,7 @@ class ConvPlan {
         y_any(y_plain_.dims(), input_type_, tag::any);
     dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides_,
                                                pad_l_, pad_r_);
-    dnnl::convolution_backward_data::primitive_desc pd(desc, engine(), fwd_pd_);
+    dnnl::convolution_backward_data::primitive_desc pd(desc, onednn_engine(), fwd_pd_);
     bwd_data_ = dnnl::convolution_backward_data(pd);
     bd_dy_desc_ = pd.diff_dst_desc();
     bd_dx_.emplace(x_plain_, pd.diff_src_desc());
@@ -214,7 +209,7 @@ class ConvPlan {
                                                               b_plain_, y_any, strides_, pad_l_, pad_r_)
                    : dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, x_any, w_any,
                                                               y_any, strides_, pad_l_, pad_r_);
-    dnnl::convolution_backward_weights::primitive_desc pd(desc, engine(), fwd_pd_);
+    dnnl::convolution_backward_weights::primitive_desc pd(desc, onednn_engine(), fwd_pd_);
     bwd_weights_ = dnnl::convolution_backward_weights(pd);
     bw_dy_desc_ = pd.diff_dst_desc();
     bw_x_.emplace(x_plain_, pd.src_desc());

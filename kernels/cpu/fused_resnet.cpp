@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "kernels/cpu/onednn.h"
 #include "kernels/error.h"
 
 namespace gcnn::cpu {
@@ -20,16 +21,6 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-dnnl::engine& engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-
-dnnl::stream& stream() {
-  static dnnl::stream s(engine());
-  return s;
-}
 
 // Right padding that makes an output size exact (negative when the last input
 // rows are never read), as in kernels/cpu/conv.cpp.
@@ -43,16 +34,16 @@ class FusedResNet::Plan {
  public:
   Plan(const FusedResNetBody& body, const Shape& in, Precision precision)
       : act_(precision == Precision::bf16 ? dt::bf16 : dt::f32) {
-    input_ = memory(memory::desc({in[0], in[1], in[2], in[3]}, dt::f32, tag::nchw), engine(), DNNL_MEMORY_NONE);
+    input_ = memory(memory::desc({in[0], in[1], in[2], in[3]}, dt::f32, tag::nchw), onednn_engine(), DNNL_MEMORY_NONE);
     Activation x{input_.get_desc(), kUserInput};
     x = conv(body.stem, x, Post::relu);
     x = max_pool(body.pool, x);
     for (const FusedBlock& block : body.blocks) x = residual_block(block, x);
     const memory::dims dims = x.desc.dims();
     out_shape_.assign(dims.begin(), dims.end());
-    output_ = memory(memory::desc(dims, dt::f32, tag::nchw), engine(), DNNL_MEMORY_NONE);
-    add_step(dnnl::reorder(dnnl::reorder::primitive_desc(engine(), x.desc, engine(), output_.get_desc())), x,
-             kUserOutput, output_.get_desc());
+    output_ = memory(memory::desc(dims, dt::f32, tag::nchw), onednn_engine(), DNNL_MEMORY_NONE);
+    add_step(dnnl::reorder(dnnl::reorder::primitive_desc(onednn_engine(), x.desc, onednn_engine(), output_.get_desc())),
+             x, kUserOutput, output_.get_desc());
     materialise();
   }
 
@@ -60,8 +51,8 @@ class FusedResNet::Plan {
     Tensor y = Tensor::empty(out_shape_);
     input_.set_data_handle(const_cast<float*>(x.data<float>()));
     output_.set_data_handle(y.data<float>());
-    for (Step& s : steps_) s.primitive.execute(stream(), s.args);
-    stream().wait();
+    for (Step& s : steps_) s.primitive.execute(onednn_stream(), s.args);
+    onednn_stream().wait();
     return y;
   }
 
@@ -107,7 +98,8 @@ class FusedResNet::Plan {
   Activation in_layout(const Activation& a, const memory::desc& want, bool keep = false) {
     if (a.desc == want) return a;
     const Activation b{want, acquire(want)};
-    add_step(dnnl::reorder(dnnl::reorder::primitive_desc(engine(), a.desc, engine(), want)), a, b.slot, want);
+    add_step(dnnl::reorder(dnnl::reorder::primitive_desc(onednn_engine(), a.desc, onednn_engine(), want)), a, b.slot,
+             want);
     if (!keep) release(a.slot);
     return b;
   }
@@ -126,7 +118,8 @@ class FusedResNet::Plan {
     const memory::desc w_plain({k, xd[1], r, s}, dt::f32, tag::oihw), b_plain({k}, dt::f32, tag::a);
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, memory::desc(xd, act_, tag::any),
-        memory::desc(w_plain.dims(), act_, tag::any), b_plain, memory::desc({xd[0], k, oh, ow}, act_, tag::any), {c.stride, c.stride}, {c.pad, c.pad},
+        memory::desc(w_plain.dims(), act_, tag::any), b_plain, memory::desc({xd[0], k, oh, ow}, act_, tag::any),
+        {c.stride, c.stride}, {c.pad, c.pad},
         {right_pad(xd[2], oh, r, c.stride, c.pad), right_pad(xd[3], ow, s, c.stride, c.pad)});
     dnnl::primitive_attr attr;
     if (post != Post::none) {
@@ -135,12 +128,12 @@ class FusedResNet::Plan {
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
       attr.set_post_ops(ops);
     }
-    ConvPrimitive cp{dnnl::convolution_forward::primitive_desc(desc, attr, engine()), {}, {}};
-    cp.weights = memory(cp.pd.weights_desc(), engine());
-    memory w_user(w_plain, engine(), const_cast<float*>(c.weight.data<float>()));
-    dnnl::reorder(w_user, cp.weights).execute(stream(), w_user, cp.weights);
-    stream().wait();
-    cp.bias = memory(b_plain, engine(), const_cast<float*>(c.bias.data<float>()));
+    ConvPrimitive cp{dnnl::convolution_forward::primitive_desc(desc, attr, onednn_engine()), {}, {}};
+    cp.weights = memory(cp.pd.weights_desc(), onednn_engine());
+    memory w_user(w_plain, onednn_engine(), const_cast<float*>(c.weight.data<float>()));
+    dnnl::reorder(w_user, cp.weights).execute(onednn_stream(), w_user, cp.weights);
+    onednn_stream().wait();
+    cp.bias = memory(b_plain, onednn_engine(), const_cast<float*>(c.bias.data<float>()));
     return cp;
   }
 
@@ -169,7 +162,7 @@ class FusedResNet::Plan {
         memory::desc({xd[0], xd[1], oh, ow}, act_, tag::any), {p.stride_h, p.stride_w}, {p.kernel_h, p.kernel_w},
         {p.pad_h, p.pad_w},
         {right_pad(xd[2], oh, p.kernel_h, p.stride_h, p.pad_h), right_pad(xd[3], ow, p.kernel_w, p.stride_w, p.pad_w)});
-    const dnnl::pooling_forward::primitive_desc pd(desc, engine());
+    const dnnl::pooling_forward::primitive_desc pd(desc, onednn_engine());
     const Activation y{pd.dst_desc(), acquire(pd.dst_desc())};
     add_step(dnnl::pooling_forward(pd), x, y.slot, y.desc);
     release(x.slot);
@@ -193,9 +186,12 @@ class FusedResNet::Plan {
     for (std::size_t bytes : slot_bytes_) slots_.push_back(std::make_unique<Storage>(bytes, Device::cpu()));
     for (Step& s : steps_)
       for (const auto& [arg, a] : s.slot_args) {
-        if (a.slot == kUserInput) s.args.emplace(arg, input_);
-        else if (a.slot == kUserOutput) s.args.emplace(arg, output_);
-        else s.args.emplace(arg, memory(a.desc, engine(), slots_[static_cast<std::size_t>(a.slot)]->data()));
+        if (a.slot == kUserInput)
+          s.args.emplace(arg, input_);
+        else if (a.slot == kUserOutput)
+          s.args.emplace(arg, output_);
+        else
+          s.args.emplace(arg, memory(a.desc, onednn_engine(), slots_[static_cast<std::size_t>(a.slot)]->data()));
       }
   }
 

@@ -65,7 +65,8 @@ void expect_fused_matches_layer_by_layer(ResNetOptions o, const std::vector<Shap
   auto model = make_resnet(o, 7);
   randomise_batch_norms(*model, 11);
   std::vector<Tensor> expected;
-  for (std::size_t i = 0; i < inputs.size(); ++i) expected.push_back(model->forward(random_input(inputs[i], 20 + i), false));
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    expected.push_back(model->forward(random_input(inputs[i], 20 + i), false));
   ASSERT_EQ(fuse_for_inference(*model), "");
   ASSERT_EQ(model->at(0).type(), "fused_resnet_body");
   Layer& body = model->at(0);
