@@ -772,7 +772,8 @@ def speed_torch_run(args):
     """One PyTorch run of benchmarks/torch_speed.py in its own process; returns its JSON."""
     cmd = [sys.executable, str(ROOT / "benchmarks/torch_speed.py"), "--model", args.model, "--mode", args.mode,
            "--batch", str(args.batch), "--size", str(args.size), "--steps", str(args.steps),
-           "--warmup", str(args.warmup), "--threads", str(args.threads), "--device", args.device]
+           "--warmup", str(args.warmup), "--threads", str(args.threads), "--device", args.device,
+           "--infer", args.torch_infer]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_WAIT_POLICY="passive")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     if proc.returncode != 0:
@@ -807,6 +808,8 @@ def cmd_speed(args):
     if args.device != "cpu":
         memory += f"; peak device memory: gcnn {dev['gcnn']:.0f} MiB, PyTorch {dev['PyTorch']:.0f} MiB"
     print(memory + f" ({runs['PyTorch'][0]['engine']})", flush=True)
+    if args.mode == "infer":
+        print(f"gcnn forward: {runs['gcnn'][0].get('inference_path', 'layer by layer')}", flush=True)
     if args.json:
         tmp = Path(args.json + ".tmp")
         tmp.write_text(json.dumps({"model": args.model, "mode": args.mode, "batch": args.batch, "size": args.size,
@@ -877,6 +880,8 @@ def main():
     s.add_argument("--steps", type=int, default=10, help="timed steps per run")
     s.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     s.add_argument("--device", default="cpu", help="cpu or cuda[:N], for both engines")
+    s.add_argument("--torch-infer", choices=["eager", "frozen"], default="eager",
+                   help="PyTorch's inference: the eager module, or torch.jit.optimize_for_inference of it")
     s.add_argument("--gcnn", default=str(ROOT / "build/gcnn"), help="the gcnn binary")
     s.add_argument("--runs-dir", default="runs/compare", help="where the engine's JSON reports go")
     s.add_argument("--json", help="write both engines' runs and the ratio here")

@@ -7,7 +7,10 @@ fc (the engine's `linear` head; an identical local definition where torchvision
 is not installed), synthetic normal inputs and targets, MSE loss,
 SGD with momentum 0.9 and weight decay 1e-4, the loss summed on the device and
 read back once after the timed steps (as the engine's training step keeps it);
-inference is an eval-mode forward under torch.inference_mode. fp32 means strict
+inference is an eval-mode forward under torch.inference_mode, of the module as it
+is (--infer eager) or of the TorchScript module that torch.jit.optimize_for_inference
+makes of it (--infer frozen: frozen weights, batch norms folded into the
+convolutions, oneDNN layouts kept between them on the CPU). fp32 means strict
 fp32: TF32 is switched off for cuDNN and cuBLAS, as the engine's fp32 is.
 """
 import argparse
@@ -82,6 +85,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    ap.add_argument("--infer", choices=["eager", "frozen"], default="eager",
+                    help="inference of the module as it is, or of torch.jit.optimize_for_inference's rewrite of it")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -108,16 +113,18 @@ def main():
         opt.step()
         loss_sum += loss.detach()
 
-    def infer_step():
-        with torch.inference_mode():
-            model(x)
-
     if args.mode == "train":
         model.train()
         step = train_step
     else:
         model.eval()
-        step = infer_step
+        forward = model
+        if args.infer == "frozen":
+            forward = torch.jit.optimize_for_inference(torch.jit.script(model))
+
+        def step():
+            with torch.inference_mode():
+                forward(x)
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     for _ in range(args.warmup):
         step()
@@ -135,7 +142,7 @@ def main():
     times.sort()
     median = statistics.median(times)
     print(json.dumps({
-        "engine": f"PyTorch {torch.__version__}",
+        "engine": f"PyTorch {torch.__version__}" + (" (optimize_for_inference)" if args.infer == "frozen" else ""),
         "images_per_second": args.batch / median,
         "step": {"median_ms": median * 1e3, "p10_ms": percentile(times, 0.1) * 1e3,
                  "p90_ms": percentile(times, 0.9) * 1e3, "runs": len(times)},
