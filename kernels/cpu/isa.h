@@ -12,5 +12,7 @@ namespace gcnn::cpu {
 std::string onednn_isa();
 // True when that ISA has bf16 dot-product instructions (AVX-512 BF16, AMX).
 bool onednn_has_bf16();
+// FP32 lanes of that ISA's vector registers: 16 (AVX-512), 8 (AVX, AVX2), 4 (SSE4.1), 1 (generic).
+int onednn_vector_floats();
 
 }  // namespace gcnn::cpu
