@@ -75,16 +75,6 @@ std::string read_block(Layer& layer, cpu::FusedBlock& out) {
 
 FusedResNetBody::FusedResNetBody(cpu::FusedResNetBody body, Precision precision) : fused_(std::move(body), precision) {}
 
-void FusedResNetBody::keep_replaced(std::vector<std::pair<std::string, LayerPtr>> replaced) {
-  replaced_ = std::move(replaced);
-}
-
-Shape FusedResNetBody::output_shape(const Shape& in) const {
-  Shape s = in;
-  for (const auto& [name, layer] : replaced_) s = layer->output_shape(s);
-  return s;
-}
-
 Tensor FusedResNetBody::forward(const Tensor& x, bool train) {
   GCNN_CHECK(!train, "fused_resnet_body: an inference-only rewrite of the model cannot train");
   return fused_.forward(x);
@@ -92,12 +82,6 @@ Tensor FusedResNetBody::forward(const Tensor& x, bool train) {
 
 Tensor FusedResNetBody::backward(const Tensor&) {
   GCNN_FAIL("fused_resnet_body: an inference-only rewrite of the model has no backward");
-}
-
-std::vector<std::pair<std::string, Layer*>> FusedResNetBody::children() {
-  std::vector<std::pair<std::string, Layer*>> out;
-  for (auto& [name, layer] : replaced_) out.emplace_back(name, layer.get());
-  return out;
 }
 
 std::string fuse_for_inference(Sequential& model) {
@@ -126,9 +110,7 @@ std::string fuse_for_inference(Sequential& model) {
     }
   }
   if (body.blocks.empty()) return "no residual stages after the stem";
-  auto fused = std::make_unique<FusedResNetBody>(std::move(body), model.precision);
-  FusedResNetBody& layer = *fused;
-  layer.keep_replaced(model.replace_front(end, std::move(fused), "body"));
+  model.replace_front(end, std::make_unique<FusedResNetBody>(std::move(body), model.precision), "body");
   return "";
 }
 

@@ -14,23 +14,19 @@
 
 namespace gcnn {
 
-// The rewritten body: forward only, and only in eval mode. Its children are the
-// layers it replaced (so output_shape and parameter counts stay those of the
-// model), but changing their weights afterwards does not change its output.
+// The rewritten body: forward only, and only in eval mode. It holds the folded
+// weights alone (the layers it replaced are freed), so it has no parameters or
+// buffers: a fused model's state_dict is not a checkpoint of it.
 class FusedResNetBody : public Layer {
  public:
   FusedResNetBody(cpu::FusedResNetBody body, Precision precision);
-  // Takes the layers it stands for (fuse_for_inference's replace_front gives them back).
-  void keep_replaced(std::vector<std::pair<std::string, LayerPtr>> replaced);
   std::string type() const override { return "fused_resnet_body"; }
-  Shape output_shape(const Shape& in) const override;
+  Shape output_shape(const Shape& in) const override { return fused_.output_shape(in); }
   Tensor forward(const Tensor& x, bool train) override;
   Tensor backward(const Tensor& dy) override;
-  std::vector<std::pair<std::string, Layer*>> children() override;
 
  private:
   cpu::FusedResNet fused_;
-  std::vector<std::pair<std::string, LayerPtr>> replaced_;
 };
 
 // Rewrites model's ResNet body as above; returns why it did not (empty when it did).

@@ -1,8 +1,6 @@
 // Sequential container.
 #include "layers/sequential.h"
 
-#include <iterator>
-
 #include "kernels/error.h"
 
 namespace gcnn {
@@ -13,15 +11,10 @@ Layer& Sequential::add(LayerPtr layer, std::string name) {
   return *layers_.back().second;
 }
 
-std::vector<std::pair<std::string, LayerPtr>> Sequential::replace_front(std::size_t count, LayerPtr layer,
-                                                                        std::string name) {
+void Sequential::replace_front(std::size_t count, LayerPtr layer, std::string name) {
   GCNN_CHECK(count <= layers_.size(), "sequential: cannot replace {} of its {} children", count, layers_.size());
-  std::vector<std::pair<std::string, LayerPtr>> out(
-      std::make_move_iterator(layers_.begin()),
-      std::make_move_iterator(layers_.begin() + static_cast<std::ptrdiff_t>(count)));
   layers_.erase(layers_.begin(), layers_.begin() + static_cast<std::ptrdiff_t>(count));
   layers_.emplace(layers_.begin(), std::move(name), std::move(layer));
-  return out;
 }
 
 Shape Sequential::output_shape(const Shape& in) const {

@@ -22,8 +22,8 @@ class Sequential : public Layer {
   std::vector<std::pair<std::string, Layer*>> children() override;
   std::size_t size() const { return layers_.size(); }
   Layer& at(std::size_t i) { return *layers_.at(i).second; }
-  // Replaces the first count children by layer, named name; returns them.
-  std::vector<std::pair<std::string, LayerPtr>> replace_front(std::size_t count, LayerPtr layer, std::string name);
+  // Replaces (and destroys) the first count children by layer, named name.
+  void replace_front(std::size_t count, LayerPtr layer, std::string name);
   // Calls hook(child) after each child's backward, here and in every nested
   // Sequential child (added before this call); an empty hook removes it.
   void set_backward_hook(const std::function<void(Layer&)>& hook);

@@ -229,6 +229,19 @@ FusedResNet::FusedResNet(FusedResNetBody body, Precision precision) : body_(std:
 }
 FusedResNet::~FusedResNet() = default;
 
+Shape FusedResNet::output_shape(const Shape& in) const {
+  const auto through = [](Shape s, const FoldedConv& c) {
+    s[1] = c.weight.dim(0);
+    s[2] = (s[2] + 2 * c.pad - c.weight.dim(2)) / c.stride + 1;
+    s[3] = (s[3] + 2 * c.pad - c.weight.dim(3)) / c.stride + 1;
+    return s;
+  };
+  Shape s = ops::pool2d_output_shape(through(in, body_.stem), body_.pool);
+  for (const FusedBlock& b : body_.blocks)
+    for (const FoldedConv& c : b.convs) s = through(s, c);
+  return s;
+}
+
 Tensor FusedResNet::forward(const Tensor& x) {
   GCNN_CHECK(x.ndim() == 4 && x.device().is_cpu() && x.dtype() == DType::F32,
              "fused ResNet body: needs an FP32 [N, C, H, W] tensor on the CPU, got {}", x.describe());

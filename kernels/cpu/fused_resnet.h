@@ -53,6 +53,8 @@ class FusedResNet {
   // The last block's output [N, K, OH, OW] (NCHW) for x [N, C, H, W] (NCHW,
   // FP32, on the CPU); the first call at each input shape builds its plan.
   Tensor forward(const Tensor& x);
+  // forward's output shape for an input of shape in.
+  Shape output_shape(const Shape& in) const;
 
  private:
   class Plan;
