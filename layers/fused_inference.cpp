@@ -89,6 +89,8 @@ std::string fuse_for_inference(Sequential& model) {
   if (!layer_device(model).is_cpu()) return "the model is not on the CPU";
   if (model.precision != Precision::fp32 && !(model.precision == Precision::bf16 && cpu::onednn_has_bf16()))
     return "precision " + std::string(precision_name(model.precision)) + " on " + cpu::onednn_isa();
+  if (cpu::onednn_conv_channel_block() == 0)  // see activation_layout in kernels/cpu/fused_resnet.cpp
+    return "oneDNN runs on " + cpu::onednn_isa() + "; the fused body needs AVX2 or AVX-512";
   if (model.size() < 5) return "not a ResNet";
   auto* conv = dynamic_cast<Conv2d*>(&model.at(0));
   auto* bn = dynamic_cast<BatchNorm*>(&model.at(1));

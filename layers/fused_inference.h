@@ -1,10 +1,11 @@
-// Inference-only rewriting of a model: on the CPU in fp32 or bf16 (the model's
-// precision; bf16 keeps the activations in bf16 between layers), a torchvision-style
-// ResNet body (conv1, bn1, relu, maxpool, then stages of BasicBlocks or
-// Bottlenecks without SE blocks) is replaced by one FusedResNetBody layer that
-// runs it through cpu::FusedResNet with every batch norm folded into the
-// convolution before it (weights scaled, a bias added), from the weights and
-// running statistics the model holds at that moment. The head stays as it was.
+// Inference-only rewriting of a model: on a CPU with AVX2 or AVX-512, in fp32
+// or bf16 (the model's precision; bf16 keeps the activations in bf16 between
+// layers), a torchvision-style ResNet body (conv1, bn1, relu, maxpool, then
+// stages of BasicBlocks or Bottlenecks without SE blocks) is replaced by one
+// FusedResNetBody layer that runs it through cpu::FusedResNet with every batch
+// norm folded into the convolution before it (weights scaled, a bias added),
+// from the weights and running statistics the model holds at that moment. The
+// head stays as it was.
 #pragma once
 
 #include <string>

@@ -23,14 +23,16 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-// The activations' layout. In FP32, the ISA's blocked layout (nChw16c with
-// AVX-512, nChw8c with AVX2): left to choose, oneDNN 2.6 picks NHWC and its
-// brgconv kernels, which ran ResNet-18/34 inference 9%/13% slower (median of 3
-// alternations, 2 threads, AVX-512). In bf16 its choice (NHWC, for AMX): the
-// blocked layout was 4.7x slower.
+// The activations' layout. In FP32, the blocked layout of the ISA's JIT
+// convolutions (nChw16c with AVX-512, nChw8c with AVX2): left to choose,
+// oneDNN 2.6 picks NHWC and its brgconv kernels, which ran ResNet-18/34
+// inference 8%/12% slower (median of 3 alternations, 2 threads, AVX-512).
+// In bf16, oneDNN's choice (NHWC for AMX): nChw16c ran at a fifth of its speed.
+// (Below AVX2, layers/fused_inference.h does not fuse: with post-ops oneDNN
+// falls back to its SSE4.1 kernels there, half the speed of layer by layer.)
 tag activation_layout(Precision precision) {
   if (precision == Precision::bf16) return tag::any;
-  switch (onednn_vector_floats()) {
+  switch (onednn_conv_channel_block()) {
     case 16: return tag::aBcd16b;
     case 8: return tag::aBcd8b;
     default: return tag::any;

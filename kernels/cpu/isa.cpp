@@ -24,10 +24,8 @@ std::string onednn_isa() {
   }
 }
 
-int onednn_vector_floats() {
+int onednn_conv_channel_block() {
   switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::sse41: return 4;
-    case dnnl::cpu_isa::avx:
     case dnnl::cpu_isa::avx2:
     case dnnl::cpu_isa::avx2_vnni: return 8;
     case dnnl::cpu_isa::avx512_mic:
@@ -36,7 +34,7 @@ int onednn_vector_floats() {
     case dnnl::cpu_isa::avx512_core_vnni:
     case dnnl::cpu_isa::avx512_core_bf16:
     case dnnl::cpu_isa::avx512_core_amx: return 16;
-    default: return 1;
+    default: return 0;
   }
 }
 

@@ -12,7 +12,8 @@ namespace gcnn::cpu {
 std::string onednn_isa();
 // True when that ISA has bf16 dot-product instructions (AVX-512 BF16, AMX).
 bool onednn_has_bf16();
-// FP32 lanes of that ISA's vector registers: 16 (AVX-512), 8 (AVX, AVX2), 4 (SSE4.1), 1 (generic).
-int onednn_vector_floats();
+// The channel block of that ISA's JIT FP32 convolutions (their nChw16c or
+// nChw8c layouts): 16 with AVX-512, 8 with AVX2, 0 below AVX2.
+int onednn_conv_channel_block();
 
 }  // namespace gcnn::cpu

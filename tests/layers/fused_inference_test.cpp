@@ -45,6 +45,11 @@ Tensor random_input(const Shape& shape, std::uint64_t seed) {
   return x;
 }
 
+// The fused body needs AVX2 or AVX-512 (below, fuse_for_inference declines).
+#define SKIP_WITHOUT_FUSED_BODY()                                                                     \
+  if (cpu::onednn_conv_channel_block() == 0)                                                          \
+  GTEST_SKIP() << "oneDNN runs on " << cpu::onednn_isa() << ": no fused body below AVX2"
+
 // max |a - b| / max |b|.
 double relative_difference(const Tensor& a, const Tensor& b) {
   EXPECT_EQ(a.shape(), b.shape());
@@ -61,6 +66,7 @@ double relative_difference(const Tensor& a, const Tensor& b) {
 // conv1, bn1, relu, maxpool, layer1-4) run one by one, and the whole model's
 // output against the unfused model's, at each input shape.
 void expect_fused_matches_layer_by_layer(ResNetOptions o, const std::vector<Shape>& inputs) {
+  ASSERT_NE(cpu::onednn_conv_channel_block(), 0);
   o.head.n_targets = 5;
   auto model = make_resnet(o, 7);
   randomise_batch_norms(*model, 11);
@@ -85,6 +91,7 @@ void expect_fused_matches_layer_by_layer(ResNetOptions o, const std::vector<Shap
 }
 
 TEST(FusedInference, BasicBlockResNetMatchesLayerByLayer) {
+  SKIP_WITHOUT_FUSED_BODY();
   ResNetOptions o;
   o.depth = 18;
   o.width = 8;
@@ -94,6 +101,7 @@ TEST(FusedInference, BasicBlockResNetMatchesLayerByLayer) {
 }
 
 TEST(FusedInference, BottleneckResNetMatchesLayerByLayer) {
+  SKIP_WITHOUT_FUSED_BODY();
   ResNetOptions o;
   o.depth = 50;
   o.width = 4;
@@ -102,6 +110,7 @@ TEST(FusedInference, BottleneckResNetMatchesLayerByLayer) {
 }
 
 TEST(FusedInference, TheFusedModelRefusesToTrain) {
+  SKIP_WITHOUT_FUSED_BODY();
   ResNetOptions o;
   o.width = 4;
   auto model = make_resnet(o, 1);
@@ -116,6 +125,7 @@ TEST(FusedInference, TheFusedModelRefusesToTrain) {
 }
 
 TEST(FusedInference, LeavesOtherModelsAsTheyWere) {
+  SKIP_WITHOUT_FUSED_BODY();  // below AVX2 every model is declined for that reason first
   auto unchanged = [](Sequential& model, const std::string& reason_part) {
     const std::size_t children = model.size();
     const std::string why = fuse_for_inference(model);

@@ -20,6 +20,7 @@
 #include "data/augment.h"
 #include "data/csv.h"
 #include "data/image.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/error.h"
 #include "layers/safetensors.h"
 #include "tests/support/tiny_experiment.h"
@@ -220,6 +221,8 @@ TEST_F(PredictTest, TheCsvReadsBackAsWritten) {
 }
 
 TEST_F(PredictTest, AResNetPredictsThroughTheFusedBodyAsLayerByLayer) {
+  if (cpu::onednn_conv_channel_block() == 0)
+    GTEST_SKIP() << "oneDNN runs on " << cpu::onednn_isa() << ": no fused body below AVX2";
   std::string yaml = kTiny;
   const std::string plain = "preset: plain_cnn\n  channels: [4, 8]";
   ASSERT_NE(yaml.find(plain), std::string::npos);
