@@ -1,6 +1,7 @@
 // Fuzz target: training state files, RUN_DIR/last.state (train/checkpoint
 // read_progress over parse_safetensors). Invariants of a state that reads:
-// its tensors are finite and named model.* or momentum.*, epochs_done is in
+// its tensors are finite and named model.*, or after the optimizer's state
+// (SGD's momentum.*, AdamW's exp_avg.*, exp_avg_sq.*, step.*), epochs_done is in
 // [0, kMaxEpochs], global_step a non-negative whole number, best_val_rmse
 // finite and >= -1; written back with encode_state it reads to the same
 // progress and the same tensor bits.
@@ -25,7 +26,9 @@ void last_state(std::string_view bytes) {
   FUZZ_REQUIRE(std::isfinite(progress->best_val_rmse) && progress->best_val_rmse >= -1, "best_val_rmse {}",
                progress->best_val_rmse);
   for (const auto& [name, t] : st->tensors) {
-    FUZZ_REQUIRE(name.starts_with("model.") || name.starts_with("momentum."), "tensor '{}' accepted", name);
+    FUZZ_REQUIRE(name.starts_with("model.") || name.starts_with("momentum.") || name.starts_with("exp_avg.") ||
+                     name.starts_with("exp_avg_sq.") || name.starts_with("step."),
+                 "tensor '{}' accepted", name);
     for (float v : t.to_vector()) FUZZ_REQUIRE(std::isfinite(v), "tensor '{}' holds {}", name, v);
   }
 
