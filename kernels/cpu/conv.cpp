@@ -121,9 +121,7 @@ class ConvPlan {
     b_plain_ = memory::desc({k}, dt::f32, tag::a);
     strides_ = {p.stride_h, p.stride_w};
     pad_l_ = {p.pad_h, p.pad_w};
-    // Right padding that makes the output size exact; negative when the last
-    // rows/columns of the input are never read (e.g. 1x1 stride 2 on even sizes).
-    pad_r_ = {(oh - 1) * p.stride_h + r - h - p.pad_h, (ow - 1) * p.stride_w + s - wd - p.pad_w};
+    pad_r_ = {onednn_right_pad(h, oh, r, p.stride_h, p.pad_h), onednn_right_pad(wd, ow, s, p.stride_w, p.pad_w)};
     const memory::desc x_any({n, c, h, wd}, input_type_, tag::any), w_any({k, c, r, s}, input_type_, tag::any),
         y_any({n, k, oh, ow}, dt::f32, tag::any);
     dnnl::convolution_forward::desc desc =

@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/onednn.h"
+#include "kernels/ops/conv.h"
 #include "kernels/error.h"
 
 namespace gcnn::cpu {
@@ -39,10 +41,10 @@ tag activation_layout(Precision precision) {
   }
 }
 
-// Right padding that makes an output size exact (negative when the last input
-// rows are never read), as in kernels/cpu/conv.cpp.
-memory::dim right_pad(memory::dim in, memory::dim out, memory::dim kernel, memory::dim stride, memory::dim pad) {
-  return (out - 1) * stride + kernel - in - pad;
+// The output shape of convolution c on input shape x (memory::dims and Shape are both std::vector<int64_t>).
+static_assert(std::is_same_v<memory::dims, Shape>);
+Shape conv_output(const FoldedConv& c, const Shape& x) {
+  return ops::conv2d_output_shape(x, c.weight.shape(), {c.stride, c.stride, c.pad, c.pad});
 }
 
 }  // namespace
@@ -124,22 +126,22 @@ class FusedResNet::Plan {
 
   enum class Post { none, relu, sum_relu };
 
-  // A convolution's primitive descriptor for input dims xd (layouts left to
-  // oneDNN), with its weights already reordered into the layout it chose.
+  // A convolution's primitive descriptor for input dims xd (its input in
+  // src_layout, its output in layout_), with its weights already reordered
+  // into the layout it chose.
   struct ConvPrimitive {
     dnnl::convolution_forward::primitive_desc pd;
     memory weights, bias;
   };
   ConvPrimitive make_conv(const FoldedConv& c, const memory::dims& xd, Post post, tag src_layout) {
     const memory::dim k = c.weight.dim(0), r = c.weight.dim(2), s = c.weight.dim(3);
-    const memory::dim oh = (xd[2] + 2 * c.pad - r) / c.stride + 1, ow = (xd[3] + 2 * c.pad - s) / c.stride + 1;
+    const memory::dims yd = conv_output(c, xd);
     const memory::desc w_plain({k, xd[1], r, s}, dt::f32, tag::oihw), b_plain({k}, dt::f32, tag::a);
     const dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-        memory::desc(xd, act_, src_layout), memory::desc(w_plain.dims(), act_, tag::any), b_plain,
-        memory::desc({xd[0], k, oh, ow}, act_, layout_),
-        {c.stride, c.stride}, {c.pad, c.pad},
-        {right_pad(xd[2], oh, r, c.stride, c.pad), right_pad(xd[3], ow, s, c.stride, c.pad)});
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, memory::desc(xd, act_, src_layout),
+        memory::desc(w_plain.dims(), act_, tag::any), b_plain, memory::desc(yd, act_, layout_), {c.stride, c.stride},
+        {c.pad, c.pad},
+        {onednn_right_pad(xd[2], yd[2], r, c.stride, c.pad), onednn_right_pad(xd[3], yd[3], s, c.stride, c.pad)});
     dnnl::primitive_attr attr;
     if (post != Post::none) {
       dnnl::post_ops ops;
@@ -175,13 +177,12 @@ class FusedResNet::Plan {
 
   Activation max_pool(const ops::Pool2dParams& p, const Activation& x) {
     const memory::dims xd = x.desc.dims();
-    const memory::dim oh = (xd[2] + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1;
-    const memory::dim ow = (xd[3] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1;
+    const memory::dims yd = ops::pool2d_output_shape(xd, p);
     const dnnl::pooling_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, x.desc,
-        memory::desc({xd[0], xd[1], oh, ow}, act_, tag::any), {p.stride_h, p.stride_w}, {p.kernel_h, p.kernel_w},
-        {p.pad_h, p.pad_w},
-        {right_pad(xd[2], oh, p.kernel_h, p.stride_h, p.pad_h), right_pad(xd[3], ow, p.kernel_w, p.stride_w, p.pad_w)});
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, x.desc, memory::desc(yd, act_, tag::any),
+        {p.stride_h, p.stride_w}, {p.kernel_h, p.kernel_w}, {p.pad_h, p.pad_w},
+        {onednn_right_pad(xd[2], yd[2], p.kernel_h, p.stride_h, p.pad_h),
+         onednn_right_pad(xd[3], yd[3], p.kernel_w, p.stride_w, p.pad_w)});
     const dnnl::pooling_forward::primitive_desc pd(desc, onednn_engine());
     const Activation y{pd.dst_desc(), acquire(pd.dst_desc())};
     add_step(dnnl::pooling_forward(pd), x, y.slot, y.desc);
@@ -232,15 +233,9 @@ FusedResNet::FusedResNet(FusedResNetBody body, Precision precision) : body_(std:
 FusedResNet::~FusedResNet() = default;
 
 Shape FusedResNet::output_shape(const Shape& in) const {
-  const auto through = [](Shape s, const FoldedConv& c) {
-    s[1] = c.weight.dim(0);
-    s[2] = (s[2] + 2 * c.pad - c.weight.dim(2)) / c.stride + 1;
-    s[3] = (s[3] + 2 * c.pad - c.weight.dim(3)) / c.stride + 1;
-    return s;
-  };
-  Shape s = ops::pool2d_output_shape(through(in, body_.stem), body_.pool);
+  Shape s = ops::pool2d_output_shape(conv_output(body_.stem, in), body_.pool);
   for (const FusedBlock& b : body_.blocks)
-    for (const FoldedConv& c : b.convs) s = through(s, c);
+    for (const FoldedConv& c : b.convs) s = conv_output(c, s);
   return s;
 }
 
