@@ -29,21 +29,6 @@ namespace ops = gcnn::ops;
 
 constexpr std::int64_t kResNet18Params = 11'689'512;  // torchvision resnet18, 1000 classes
 
-// After the stem (64x64) and max pool, the stages run at 32, 16, 8 and 4 px.
-const std::vector<ConvShape> kResNetConvs = {
-    {"stem_7x7s2_3x128", 3, 128, 64, 7, 2, 3},
-    {"l1_3x3_64x32", 64, 32, 64, 3, 1, 1},
-    {"l2_3x3s2_64x32", 64, 32, 128, 3, 2, 1},
-    {"l2_proj_1x1s2_64x32", 64, 32, 128, 1, 2, 0},
-    {"l2_3x3_128x16", 128, 16, 128, 3, 1, 1},
-    {"l3_3x3s2_128x16", 128, 16, 256, 3, 2, 1},
-    {"l3_proj_1x1s2_128x16", 128, 16, 256, 1, 2, 0},
-    {"l3_3x3_256x8", 256, 8, 256, 3, 1, 1},
-    {"l4_3x3s2_256x8", 256, 8, 512, 3, 2, 1},
-    {"l4_proj_1x1s2_256x8", 256, 8, 512, 1, 2, 0},
-    {"l4_3x3_512x4", 512, 4, 512, 3, 1, 1},
-};
-
 std::string dims(const Shape& s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -99,7 +84,7 @@ std::function<void()> keep(std::shared_ptr<Operands> o, Body body) {
 enum class ConvDirection { Forward, BackwardData, BackwardWeights };
 
 void add_conv_cases(std::vector<KernelCase>& out, std::int64_t batch, Precision precision) {
-  for (const ConvShape& s : kResNetConvs) {
+  for (const ConvShape& s : resnet_conv_shapes()) {
     const ops::Conv2dParams params{s.stride, s.stride, s.pad, s.pad, precision};
     const Shape xs{batch, s.c, s.hw, s.hw}, ws{s.k, s.c, s.rs, s.rs};
     const Shape ys = ops::conv2d_output_shape(xs, ws, params);
@@ -361,7 +346,27 @@ void add_elementwise_cases(std::vector<KernelCase>& out, std::int64_t batch) {
 
 }  // namespace
 
-const std::vector<ConvShape>& resnet_conv_shapes() { return kResNetConvs; }
+// After the stem (64x64) and max pool, the stages run at 32, 16, 8 and 4 px. A
+// function-local static: other files' registrations read it during static
+// initialisation, before a namespace-scope vector would be built.
+const std::vector<ConvShape>& resnet_conv_shapes() {
+  // clang-format off: one convolution per line
+  static const std::vector<ConvShape> shapes = {
+      {"stem_7x7s2_3x128", 3, 128, 64, 7, 2, 3},
+      {"l1_3x3_64x32", 64, 32, 64, 3, 1, 1},
+      {"l2_3x3s2_64x32", 64, 32, 128, 3, 2, 1},
+      {"l2_proj_1x1s2_64x32", 64, 32, 128, 1, 2, 0},
+      {"l2_3x3_128x16", 128, 16, 128, 3, 1, 1},
+      {"l3_3x3s2_128x16", 128, 16, 256, 3, 2, 1},
+      {"l3_proj_1x1s2_128x16", 128, 16, 256, 1, 2, 0},
+      {"l3_3x3_256x8", 256, 8, 256, 3, 1, 1},
+      {"l4_3x3s2_256x8", 256, 8, 512, 3, 2, 1},
+      {"l4_proj_1x1s2_256x8", 256, 8, 512, 1, 2, 0},
+      {"l4_3x3_512x4", 512, 4, 512, 3, 1, 1},
+  };
+  // clang-format on
+  return shapes;
+}
 
 std::vector<KernelCase> resnet_kernel_cases(std::int64_t batch, Precision precision) {
   std::vector<KernelCase> out;
