@@ -8,6 +8,8 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <map>
+
 #include <fmt/core.h>
 
 #include "apps/bench.h"
@@ -37,6 +39,7 @@ struct BenchModelArgs {
   int warmup = 3;
   int threads = 0;  // 0: OpenMP's default
   bool layer_by_layer = false;  // infer: no fused ResNet body (layers/fused_inference.h)
+  gcnn::cpu::Conv3x3Algorithm conv3x3 = gcnn::cpu::Conv3x3Algorithm::winograd;  // infer: in the fused body
 };
 
 int depth_of(const std::string& model) {
@@ -79,9 +82,9 @@ int run_bench_model(const BenchModelArgs& args, bool train) {
   const double flops_per_step = train ? flops.train_step() : flops.forward;
   std::string inference_path;  // infer: how the forward runs
   if (!train) {
-    const std::string why_not = args.layer_by_layer ? "--layer-by-layer" : gcnn::fuse_for_inference(*model);
-    inference_path = why_not.empty() ? "fused ResNet body (batch norms folded, oneDNN layouts kept)"
-                                     : "layer by layer (" + why_not + ")";
+    const std::string why_not =
+        args.layer_by_layer ? "--layer-by-layer" : gcnn::fuse_for_inference(*model, args.conv3x3);
+    inference_path = gcnn::describe_forward(*model, why_not);
   }
 
   gcnn::Tensor x = gcnn::Tensor::empty(input), target = gcnn::Tensor::empty({batch, 1});
@@ -176,9 +179,17 @@ gcnn::app::CommandSetup model_bench(bool train) {
     cmd.add_option("--warmup", args->warmup, "Untimed steps first")->capture_default_str();
     cmd.add_option("--threads", args->threads, "OpenMP and OpenBLAS threads (default: OpenMP's)");
     cmd.add_option("--json", args->json, "Also write the results and the device's description to this JSON file");
-    if (!train)
+    if (!train) {
       cmd.add_flag("--layer-by-layer", args->layer_by_layer,
                    "Run the model's layers one by one, not the fused ResNet body of the CPU (for comparison)");
+      const std::map<std::string, gcnn::cpu::Conv3x3Algorithm> algorithms{
+          {"winograd", gcnn::cpu::Conv3x3Algorithm::winograd}, {"direct", gcnn::cpu::Conv3x3Algorithm::direct}};
+      cmd.add_option("--conv3x3", args->conv3x3,
+                     "The fused body's 3x3 stride-1 convolutions: winograd (F(2x2, 3x3), where the CPU's layout is "
+                     "AVX2's nChw8c in fp32; direct elsewhere) or direct (oneDNN's)")
+          ->transform(CLI::CheckedTransformer(algorithms))
+          ->default_str("winograd");
+    }
     return [args, train] { return run_bench_model(*args, train); };
   };
 }

@@ -73,7 +73,8 @@ std::string read_block(Layer& layer, cpu::FusedBlock& out) {
 
 }  // namespace
 
-FusedResNetBody::FusedResNetBody(cpu::FusedResNetBody body, Precision precision) : fused_(std::move(body), precision) {}
+FusedResNetBody::FusedResNetBody(cpu::FusedResNetBody body, Precision precision, cpu::Conv3x3Algorithm conv3x3)
+    : fused_(std::move(body), precision, conv3x3) {}
 
 Tensor FusedResNetBody::forward(const Tensor& x, bool train) {
   GCNN_CHECK(!train, "fused_resnet_body: an inference-only rewrite of the model cannot train");
@@ -84,7 +85,7 @@ Tensor FusedResNetBody::backward(const Tensor&) {
   GCNN_FAIL("fused_resnet_body: an inference-only rewrite of the model has no backward");
 }
 
-std::string fuse_for_inference(Sequential& model) {
+std::string fuse_for_inference(Sequential& model, cpu::Conv3x3Algorithm conv3x3) {
   if (model.type() != "sequential") return "the model is a " + model.type();
   if (!layer_device(model).is_cpu()) return "the model is not on the CPU";
   if (model.precision != Precision::fp32 && !(model.precision == Precision::bf16 && cpu::onednn_has_bf16()))
@@ -112,8 +113,16 @@ std::string fuse_for_inference(Sequential& model) {
     }
   }
   if (body.blocks.empty()) return "no residual stages after the stem";
-  model.replace_front(end, std::make_unique<FusedResNetBody>(std::move(body), model.precision), "body");
+  model.replace_front(end, std::make_unique<FusedResNetBody>(std::move(body), model.precision, conv3x3), "body");
   return "";
+}
+
+std::string describe_forward(const Sequential& model, const std::string& why_not) {
+  if (!why_not.empty()) return "layer by layer (" + why_not + ")";
+  const auto* body = model.size() > 0 ? dynamic_cast<const FusedResNetBody*>(&model.at(0)) : nullptr;
+  GCNN_CHECK(body, "describe_forward: a model without a fused body, and no reason given");
+  return std::string("fused ResNet body (batch norms folded, oneDNN layouts kept") +
+         (body->uses_winograd() ? ", 3x3 convolutions by Winograd F(2x2, 3x3))" : ")");
 }
 
 }  // namespace gcnn

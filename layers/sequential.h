@@ -22,6 +22,7 @@ class Sequential : public Layer {
   std::vector<std::pair<std::string, Layer*>> children() override;
   std::size_t size() const { return layers_.size(); }
   Layer& at(std::size_t i) { return *layers_.at(i).second; }
+  const Layer& at(std::size_t i) const { return *layers_.at(i).second; }
   // Replaces (and destroys) the first count children by layer, named name.
   void replace_front(std::size_t count, LayerPtr layer, std::string name);
   // Calls hook(child) after each child's backward, here and in every nested

@@ -81,7 +81,7 @@ Member load_member(const fs::path& checkpoint, Device device, Precision precisio
   move_to(*m.model, device);
   set_precision(*m.model, precision);
   const std::string why_not = layer_by_layer ? "--layer-by-layer" : fuse_for_inference(*m.model);
-  m.forward = why_not.empty() ? "fused ResNet body" : "layer by layer (" + why_not + ")";
+  m.forward = describe_forward(*m.model, why_not);
   return m;
 }
 

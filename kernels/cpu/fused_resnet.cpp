@@ -2,7 +2,9 @@
 // their arguments) of the whole body. Activations live in a few host buffers
 // ("slots") reused along the chain: a block's last convolution accumulates its
 // result onto the shortcut (post-op sum, then ReLU), in place when the
-// shortcut is the block's input, so an identity block needs no copy.
+// shortcut is the block's input, so an identity block needs no copy. Where
+// Winograd runs (uses_winograd), a 3x3 stride-1 convolution is a
+// WinogradConv3x3 step between the same slots, with the same epilogue.
 #include "kernels/cpu/fused_resnet.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -15,6 +17,7 @@
 
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/onednn.h"
+#include "kernels/cpu/winograd.h"
 #include "kernels/ops/conv.h"
 #include "kernels/error.h"
 
@@ -47,13 +50,19 @@ Shape conv_output(const FoldedConv& c, const Shape& x) {
   return ops::conv2d_output_shape(x, c.weight.shape(), {c.stride, c.stride, c.pad, c.pad});
 }
 
+bool winograd_runs(Precision precision, Conv3x3Algorithm conv3x3) {
+  return conv3x3 == Conv3x3Algorithm::winograd && activation_layout(precision) == tag::aBcd8b &&
+         WinogradConv3x3::available();
+}
+
 }  // namespace
 
 class FusedResNet::Plan {
  public:
-  Plan(const FusedResNetBody& body, const Shape& in, Precision precision)
+  Plan(const FusedResNetBody& body, const Shape& in, Precision precision, Conv3x3Algorithm conv3x3)
       : act_(precision == Precision::bf16 ? dt::bf16 : dt::f32),
-        layout_(activation_layout(precision)) {
+        layout_(activation_layout(precision)),
+        winograd_(winograd_runs(precision, conv3x3)) {
     input_ = memory(memory::desc({in[0], in[1], in[2], in[3]}, dt::f32, tag::nchw), onednn_engine(), DNNL_MEMORY_NONE);
     Activation x{input_.get_desc(), kUserInput};
     x = conv(body.stem, x, Post::relu);
@@ -71,7 +80,14 @@ class FusedResNet::Plan {
     Tensor y = Tensor::empty(out_shape_);
     input_.set_data_handle(const_cast<float*>(x.data<float>()));
     output_.set_data_handle(y.data<float>());
-    for (Step& s : steps_) s.primitive.execute(onednn_stream(), s.args);
+    float* scratch = winograd_scratch_ ? static_cast<float*>(winograd_scratch_->data()) : nullptr;
+    for (Step& s : steps_) {
+      if (s.winograd)
+        s.winograd->run(static_cast<const float*>(s.args.at(DNNL_ARG_SRC).get_data_handle()),
+                        static_cast<float*>(s.args.at(DNNL_ARG_DST).get_data_handle()), scratch);
+      else
+        s.primitive.execute(onednn_stream(), s.args);
+    }
     onednn_stream().wait();
     return y;
   }
@@ -84,11 +100,13 @@ class FusedResNet::Plan {
     memory::desc desc;
     int slot;
   };
-  // A primitive with its arguments; the slot arguments are bound once the slots exist.
+  // A primitive (or a Winograd convolution, from DNNL_ARG_SRC to DNNL_ARG_DST)
+  // with its arguments; the slot arguments are bound once the slots exist.
   struct Step {
     dnnl::primitive primitive;
     std::unordered_map<int, memory> args;
     std::vector<std::pair<int, Activation>> slot_args;
+    std::shared_ptr<const WinogradConv3x3> winograd;
   };
 
   int acquire(const memory::desc& desc) {
@@ -107,8 +125,8 @@ class FusedResNet::Plan {
   }
 
   void add_step(dnnl::primitive p, const Activation& src, int dst_slot, const memory::desc& dst_desc,
-                std::unordered_map<int, memory> args = {}) {
-    Step s{std::move(p), std::move(args), {}};
+                std::unordered_map<int, memory> args = {}, std::shared_ptr<const WinogradConv3x3> winograd = {}) {
+    Step s{std::move(p), std::move(args), {}, std::move(winograd)};
     s.slot_args.emplace_back(DNNL_ARG_SRC, src);
     s.slot_args.emplace_back(DNNL_ARG_DST, Activation{dst_desc, dst_slot});
     steps_.push_back(std::move(s));
@@ -126,16 +144,26 @@ class FusedResNet::Plan {
 
   enum class Post { none, relu, sum_relu };
 
-  // A convolution's primitive descriptor for input dims xd (its input in
-  // src_layout, its output in layout_), with its weights already reordered
-  // into the layout it chose.
-  struct ConvPrimitive {
-    dnnl::convolution_forward::primitive_desc pd;
+  // A convolution for input dims xd, its input in src_layout and its output
+  // in layout_: a Winograd one, or oneDNN's primitive descriptor with the
+  // weights already reordered into the layout it chose.
+  struct ConvKernel {
+    memory::desc src, dst;
+    std::optional<dnnl::convolution_forward::primitive_desc> pd;
     memory weights, bias;
+    std::shared_ptr<const WinogradConv3x3> winograd;
   };
-  ConvPrimitive make_conv(const FoldedConv& c, const memory::dims& xd, Post post, tag src_layout) {
+  ConvKernel make_conv(const FoldedConv& c, const memory::dims& xd, Post post, tag src_layout) {
     const memory::dim k = c.weight.dim(0), r = c.weight.dim(2), s = c.weight.dim(3);
     const memory::dims yd = conv_output(c, xd);
+    if (winograd_ && src_layout == layout_ && r == 3 && s == 3 && c.stride == 1 && c.pad == 1) {
+      const auto epilogue = post == Post::none   ? WinogradConv3x3::Epilogue::none
+                            : post == Post::relu ? WinogradConv3x3::Epilogue::relu
+                                                 : WinogradConv3x3::Epilogue::sum_relu;
+      auto winograd = std::make_shared<const WinogradConv3x3>(c.weight, c.bias, xd[0], xd[2], xd[3], epilogue);
+      winograd_scratch_floats_ = std::max(winograd_scratch_floats_, winograd->scratch_floats());
+      return {memory::desc(xd, act_, layout_), memory::desc(yd, act_, layout_), {}, {}, {}, std::move(winograd)};
+    }
     const memory::desc w_plain({k, xd[1], r, s}, dt::f32, tag::oihw), b_plain({k}, dt::f32, tag::a);
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, memory::desc(xd, act_, src_layout),
@@ -149,22 +177,25 @@ class FusedResNet::Plan {
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
       attr.set_post_ops(ops);
     }
-    ConvPrimitive cp{dnnl::convolution_forward::primitive_desc(desc, attr, onednn_engine()), {}, {}};
-    cp.weights = memory(cp.pd.weights_desc(), onednn_engine());
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, onednn_engine());
+    ConvKernel ck{pd.src_desc(), pd.dst_desc(), pd, memory(pd.weights_desc(), onednn_engine()), {}, {}};
     memory w_user(w_plain, onednn_engine(), const_cast<float*>(c.weight.data<float>()));
-    dnnl::reorder(w_user, cp.weights).execute(onednn_stream(), w_user, cp.weights);
+    dnnl::reorder(w_user, ck.weights).execute(onednn_stream(), w_user, ck.weights);
     onednn_stream().wait();
-    cp.bias = memory(b_plain, onednn_engine(), const_cast<float*>(c.bias.data<float>()));
-    return cp;
+    ck.bias = memory(b_plain, onednn_engine(), const_cast<float*>(c.bias.data<float>()));
+    return ck;
   }
 
   // The convolution's step on x, writing a new activation, or over onto (its
   // layout must be the primitive's dst layout). x's slot is released unless keep_input.
-  Activation add_conv(const ConvPrimitive& cp, const Activation& x, bool keep_input, const Activation* onto = nullptr) {
-    const Activation src = in_layout(x, cp.pd.src_desc(), true);
-    const Activation y = onto ? *onto : Activation{cp.pd.dst_desc(), acquire(cp.pd.dst_desc())};
-    add_step(dnnl::convolution_forward(cp.pd), src, y.slot, y.desc,
-             {{DNNL_ARG_WEIGHTS, cp.weights}, {DNNL_ARG_BIAS, cp.bias}});
+  Activation add_conv(const ConvKernel& ck, const Activation& x, bool keep_input, const Activation* onto = nullptr) {
+    const Activation src = in_layout(x, ck.src, true);
+    const Activation y = onto ? *onto : Activation{ck.dst, acquire(ck.dst)};
+    if (ck.winograd)
+      add_step(dnnl::primitive(), src, y.slot, y.desc, {}, ck.winograd);
+    else
+      add_step(dnnl::convolution_forward(*ck.pd), src, y.slot, y.desc,
+               {{DNNL_ARG_WEIGHTS, ck.weights}, {DNNL_ARG_BIAS, ck.bias}});
     if (src.slot != x.slot) release(src.slot);
     if (!keep_input) release(x.slot);
     return y;
@@ -195,16 +226,18 @@ class FusedResNet::Plan {
   Activation residual_block(const FusedBlock& b, const Activation& x) {
     Activation h = conv(b.convs.front(), x, Post::relu, true);
     for (std::size_t i = 1; i + 1 < b.convs.size(); ++i) h = conv(b.convs[i], h, Post::relu);
-    const ConvPrimitive last = make_conv(b.convs.back(), h.desc.dims(), Post::sum_relu, layout_);
+    const ConvKernel last = make_conv(b.convs.back(), h.desc.dims(), Post::sum_relu, layout_);
     Activation shortcut = x;
     if (b.projection) shortcut = conv(*b.projection, x, Post::none);  // releases x
-    shortcut = in_layout(shortcut, last.pd.dst_desc());
+    shortcut = in_layout(shortcut, last.dst);
     return add_conv(last, h, false, &shortcut);
   }
 
   // Allocates the slots and binds every step's activation arguments to them.
   void materialise() {
     for (std::size_t bytes : slot_bytes_) slots_.push_back(std::make_unique<Storage>(bytes, Device::cpu()));
+    if (winograd_scratch_floats_ > 0)  // zeroed: a last, partial chunk multiplies rows never written
+      winograd_scratch_ = std::make_unique<Storage>(winograd_scratch_floats_ * sizeof(float), Device::cpu(), true);
     for (Step& s : steps_)
       for (const auto& [arg, a] : s.slot_args) {
         if (a.slot == kUserInput)
@@ -218,6 +251,9 @@ class FusedResNet::Plan {
 
   dt act_;                        // of the activations and weights between input and output (biases stay FP32)
   tag layout_;                    // of the activations after the input
+  bool winograd_;                 // whether the 3x3 stride-1 convolutions run as Winograd ones
+  std::size_t winograd_scratch_floats_ = 0;
+  std::unique_ptr<Storage> winograd_scratch_;  // shared by the Winograd steps, which run one at a time
   memory input_, output_;
   Shape out_shape_;
   std::vector<Step> steps_;
@@ -226,7 +262,8 @@ class FusedResNet::Plan {
   std::vector<std::unique_ptr<Storage>> slots_;
 };
 
-FusedResNet::FusedResNet(FusedResNetBody body, Precision precision) : body_(std::move(body)), precision_(precision) {
+FusedResNet::FusedResNet(FusedResNetBody body, Precision precision, Conv3x3Algorithm conv3x3)
+    : body_(std::move(body)), precision_(precision), conv3x3_(conv3x3) {
   GCNN_CHECK(precision == Precision::fp32 || precision == Precision::bf16, "fused ResNet body: precision {} on the CPU",
              precision_name(precision));
 }
@@ -239,13 +276,15 @@ Shape FusedResNet::output_shape(const Shape& in) const {
   return s;
 }
 
+bool FusedResNet::uses_winograd() const { return winograd_runs(precision_, conv3x3_); }
+
 Tensor FusedResNet::forward(const Tensor& x) {
   GCNN_CHECK(x.ndim() == 4 && x.device().is_cpu() && x.dtype() == DType::F32,
              "fused ResNet body: needs an FP32 [N, C, H, W] tensor on the CPU, got {}", x.describe());
   GCNN_CHECK(x.dim(1) == body_.stem.weight.dim(1), "fused ResNet body: input {} has {} channels, the stem takes {}",
              x.describe(), x.dim(1), body_.stem.weight.dim(1));
   std::unique_ptr<Plan>& plan = plans_[x.shape()];
-  if (!plan) plan = std::make_unique<Plan>(body_, x.shape(), precision_);
+  if (!plan) plan = std::make_unique<Plan>(body_, x.shape(), precision_, conv3x3_);
   return plan->run(x);
 }
 

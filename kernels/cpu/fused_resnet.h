@@ -42,10 +42,15 @@ struct FusedResNetBody {
   std::vector<FusedBlock> blocks;
 };
 
+// The algorithm of the 3x3 stride-1 convolutions: oneDNN's direct ones, or
+// Winograd F(2x2, 3x3) (kernels/cpu/winograd.h) where that runs (FP32 in
+// AVX2's nChw8c layout; direct elsewhere).
+enum class Conv3x3Algorithm { direct, winograd };
+
 class FusedResNet {
  public:
   // precision: fp32 or bf16.
-  FusedResNet(FusedResNetBody body, Precision precision);
+  FusedResNet(FusedResNetBody body, Precision precision, Conv3x3Algorithm conv3x3 = Conv3x3Algorithm::winograd);
   ~FusedResNet();
   FusedResNet(const FusedResNet&) = delete;
   FusedResNet& operator=(const FusedResNet&) = delete;
@@ -55,11 +60,14 @@ class FusedResNet {
   Tensor forward(const Tensor& x);
   // forward's output shape for an input of shape in.
   Shape output_shape(const Shape& in) const;
+  // Whether the 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3) here.
+  bool uses_winograd() const;
 
  private:
   class Plan;
   FusedResNetBody body_;
   Precision precision_;
+  Conv3x3Algorithm conv3x3_;
   std::map<Shape, std::unique_ptr<Plan>> plans_;
 };
 

@@ -1,7 +1,8 @@
 // fuse_for_inference: the fused ResNet body (batch norms folded, oneDNN
-// layouts kept, ReLUs and residual sums as post-ops) against the same model
-// run layer by layer in eval mode, with batch norms whose statistics are far
-// from the identity; and the models it must leave alone.
+// layouts kept, ReLUs and residual sums as post-ops; its 3x3 convolutions
+// Winograd or direct) against the same model run layer by layer in eval
+// mode, with batch norms whose statistics are far from the identity; and the
+// models it must leave alone.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <random>
 
 #include "kernels/cpu/isa.h"
+#include "kernels/cpu/winograd.h"
 #include "kernels/error.h"
 #include "layers/fused_inference.h"
 #include "layers/init.h"
@@ -64,8 +66,10 @@ double relative_difference(const Tensor& a, const Tensor& b) {
 
 // The fused body's output against the body's layers (the first 8 children:
 // conv1, bn1, relu, maxpool, layer1-4) run one by one, and the whole model's
-// output against the unfused model's, at each input shape.
-void expect_fused_matches_layer_by_layer(ResNetOptions o, const std::vector<Shape>& inputs) {
+// output against the unfused model's, at each input shape; the body's 3x3
+// convolutions by conv3x3, which the description names where it runs.
+void expect_fused_matches_layer_by_layer(ResNetOptions o, const std::vector<Shape>& inputs,
+                                         cpu::Conv3x3Algorithm conv3x3) {
   ASSERT_NE(cpu::onednn_conv_channel_block(), 0);
   o.head.n_targets = 5;
   auto model = make_resnet(o, 7);
@@ -79,8 +83,12 @@ void expect_fused_matches_layer_by_layer(ResNetOptions o, const std::vector<Shap
     outputs.push_back(model->forward(random_input(inputs[i], 20 + i), false));
     shapes.push_back(model->output_shape(inputs[i]));
   }
-  ASSERT_EQ(fuse_for_inference(*model), "");
+  ASSERT_EQ(fuse_for_inference(*model, conv3x3), "");
   ASSERT_EQ(model->at(0).type(), "fused_resnet_body");
+  const bool winograd = conv3x3 == cpu::Conv3x3Algorithm::winograd && cpu::WinogradConv3x3::available() &&
+                        cpu::onednn_conv_channel_block() == 8;
+  EXPECT_EQ(describe_forward(*model, "").find("Winograd") != std::string::npos, winograd)
+      << describe_forward(*model, "");
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor x = random_input(inputs[i], 20 + i);
     EXPECT_EQ(model->at(0).output_shape(inputs[i]), features[i].shape());
@@ -97,7 +105,8 @@ TEST(FusedInference, BasicBlockResNetMatchesLayerByLayer) {
   o.width = 8;
   o.head.kind = "linear";
   // A second batch size builds a second plan; odd sizes give negative right paddings.
-  expect_fused_matches_layer_by_layer(o, {{3, 3, 32, 32}, {2, 3, 37, 29}, {3, 3, 32, 32}});
+  for (const auto conv3x3 : {cpu::Conv3x3Algorithm::winograd, cpu::Conv3x3Algorithm::direct})
+    expect_fused_matches_layer_by_layer(o, {{3, 3, 32, 32}, {2, 3, 37, 29}, {3, 3, 32, 32}}, conv3x3);
 }
 
 TEST(FusedInference, BottleneckResNetMatchesLayerByLayer) {
@@ -106,7 +115,8 @@ TEST(FusedInference, BottleneckResNetMatchesLayerByLayer) {
   o.depth = 50;
   o.width = 4;
   o.head.kind = "fastai";  // the head after the fused body runs layer by layer
-  expect_fused_matches_layer_by_layer(o, {{2, 3, 40, 40}});
+  for (const auto conv3x3 : {cpu::Conv3x3Algorithm::winograd, cpu::Conv3x3Algorithm::direct})
+    expect_fused_matches_layer_by_layer(o, {{2, 3, 40, 40}}, conv3x3);
 }
 
 TEST(FusedInference, TheFusedModelRefusesToTrain) {

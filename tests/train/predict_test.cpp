@@ -21,6 +21,7 @@
 #include "data/csv.h"
 #include "data/image.h"
 #include "kernels/cpu/isa.h"
+#include "kernels/cpu/winograd.h"
 #include "kernels/error.h"
 #include "layers/safetensors.h"
 #include "tests/support/tiny_experiment.h"
@@ -232,7 +233,10 @@ TEST_F(PredictTest, AResNetPredictsThroughTheFusedBodyAsLayerByLayer) {
   train_experiment(parse_config(yaml, "tiny-resnet.yaml", root, {"runs_dir=" + root.string(), "name=resnet"}), quiet);
   PredictOptions o = options({root / "resnet"}, "fused.csv");
   const PredictResult fused = predict(o);
-  EXPECT_EQ(fused.forward, "fp32, fused ResNet body");
+  const std::string winograd = cpu::WinogradConv3x3::available() && cpu::onednn_conv_channel_block() == 8
+                                   ? ", 3x3 convolutions by Winograd F(2x2, 3x3)"
+                                   : "";
+  EXPECT_EQ(fused.forward, "fp32, fused ResNet body (batch norms folded, oneDNN layouts kept" + winograd + ")");
   o.layer_by_layer = true;
   o.out = root / "layers.csv";
   const PredictResult layers = predict(o);
