@@ -85,7 +85,8 @@ void BM_conv3x3_winograd(benchmark::State& state, ConvShape s, std::size_t chunk
   }
   const auto [w, b] = parameters(s);
   DirectConv direct(s, w, b);
-  const WinogradConv3x3 winograd(w, b, kBatch, s.hw, s.hw, WinogradConv3x3::Epilogue::none, chunk_bytes);
+  const WinogradConv3x3 winograd(std::make_shared<const gcnn::cpu::WinogradWeights>(w, b), kBatch, s.hw, s.hw,
+                                 WinogradConv3x3::Epilogue::none, chunk_bytes);
   std::vector<float> scratch(winograd.scratch_floats());
   std::vector<float> y(direct.y.get_desc().get_size() / sizeof(float));
   const auto* x = static_cast<const float*>(direct.x.get_data_handle());

@@ -35,7 +35,7 @@ std::string fold(Conv2d& conv, BatchNorm& bn, cpu::FoldedConv& out) {
     folded_b[o] = static_cast<float>(beta[o] + ((b.empty() ? 0.0 : b[o]) - mean[o]) * scale);
   }
   out = {Tensor::from_vector(shape, folded_w), Tensor::from_vector({static_cast<std::int64_t>(k)}, folded_b),
-         g.stride_h, g.pad_h};
+         g.stride_h, g.pad_h, nullptr};
   return "";
 }
 

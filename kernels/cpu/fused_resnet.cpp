@@ -44,10 +44,15 @@ tag activation_layout(Precision precision) {
   }
 }
 
+// Convolution c's weight shape [K, C, R, S], also once Winograd holds its weights.
+Shape weight_shape(const FoldedConv& c) {
+  return c.winograd ? Shape{c.winograd->k, c.winograd->c, 3, 3} : c.weight.shape();
+}
+
 // The output shape of convolution c on input shape x (memory::dims and Shape are both std::vector<int64_t>).
 static_assert(std::is_same_v<memory::dims, Shape>);
 Shape conv_output(const FoldedConv& c, const Shape& x) {
-  return ops::conv2d_output_shape(x, c.weight.shape(), {c.stride, c.stride, c.pad, c.pad});
+  return ops::conv2d_output_shape(x, weight_shape(c), {c.stride, c.stride, c.pad, c.pad});
 }
 
 bool winograd_runs(Precision precision, Conv3x3Algorithm conv3x3) {
@@ -59,10 +64,8 @@ bool winograd_runs(Precision precision, Conv3x3Algorithm conv3x3) {
 
 class FusedResNet::Plan {
  public:
-  Plan(const FusedResNetBody& body, const Shape& in, Precision precision, Conv3x3Algorithm conv3x3)
-      : act_(precision == Precision::bf16 ? dt::bf16 : dt::f32),
-        layout_(activation_layout(precision)),
-        winograd_(winograd_runs(precision, conv3x3)) {
+  Plan(const FusedResNetBody& body, const Shape& in, Precision precision)
+      : act_(precision == Precision::bf16 ? dt::bf16 : dt::f32), layout_(activation_layout(precision)) {
     input_ = memory(memory::desc({in[0], in[1], in[2], in[3]}, dt::f32, tag::nchw), onednn_engine(), DNNL_MEMORY_NONE);
     Activation x{input_.get_desc(), kUserInput};
     x = conv(body.stem, x, Post::relu);
@@ -154,16 +157,16 @@ class FusedResNet::Plan {
     std::shared_ptr<const WinogradConv3x3> winograd;
   };
   ConvKernel make_conv(const FoldedConv& c, const memory::dims& xd, Post post, tag src_layout) {
-    const memory::dim k = c.weight.dim(0), r = c.weight.dim(2), s = c.weight.dim(3);
     const memory::dims yd = conv_output(c, xd);
-    if (winograd_ && src_layout == layout_ && r == 3 && s == 3 && c.stride == 1 && c.pad == 1) {
+    if (c.winograd) {  // FusedResNet set it where the input and output are in nChw8c
       const auto epilogue = post == Post::none   ? WinogradConv3x3::Epilogue::none
                             : post == Post::relu ? WinogradConv3x3::Epilogue::relu
                                                  : WinogradConv3x3::Epilogue::sum_relu;
-      auto winograd = std::make_shared<const WinogradConv3x3>(c.weight, c.bias, xd[0], xd[2], xd[3], epilogue);
+      auto winograd = std::make_shared<const WinogradConv3x3>(c.winograd, xd[0], xd[2], xd[3], epilogue);
       winograd_scratch_floats_ = std::max(winograd_scratch_floats_, winograd->scratch_floats());
       return {memory::desc(xd, act_, layout_), memory::desc(yd, act_, layout_), {}, {}, {}, std::move(winograd)};
     }
+    const memory::dim k = c.weight.dim(0), r = c.weight.dim(2), s = c.weight.dim(3);
     const memory::desc w_plain({k, xd[1], r, s}, dt::f32, tag::oihw), b_plain({k}, dt::f32, tag::a);
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, memory::desc(xd, act_, src_layout),
@@ -251,7 +254,6 @@ class FusedResNet::Plan {
 
   dt act_;                        // of the activations and weights between input and output (biases stay FP32)
   tag layout_;                    // of the activations after the input
-  bool winograd_;                 // whether the 3x3 stride-1 convolutions run as Winograd ones
   std::size_t winograd_scratch_floats_ = 0;
   std::unique_ptr<Storage> winograd_scratch_;  // shared by the Winograd steps, which run one at a time
   memory input_, output_;
@@ -266,6 +268,18 @@ FusedResNet::FusedResNet(FusedResNetBody body, Precision precision, Conv3x3Algor
     : body_(std::move(body)), precision_(precision), conv3x3_(conv3x3) {
   GCNN_CHECK(precision == Precision::fp32 || precision == Precision::bf16, "fused ResNet body: precision {} on the CPU",
              precision_name(precision));
+  if (!uses_winograd()) return;
+  // The blocks' 3x3 stride-1 convolutions (their inputs and outputs in nChw8c; the stem's input is the user's NCHW)
+  // keep only their transformed weights, which every plan shares.
+  auto transform = [](FoldedConv& c) {
+    if (c.weight.dim(2) != 3 || c.weight.dim(3) != 3 || c.stride != 1 || c.pad != 1) return;
+    c.winograd = std::make_shared<const WinogradWeights>(c.weight, c.bias);
+    c.weight = Tensor();
+  };
+  for (FusedBlock& b : body_.blocks) {
+    for (FoldedConv& c : b.convs) transform(c);
+    if (b.projection) transform(*b.projection);
+  }
 }
 FusedResNet::~FusedResNet() = default;
 
@@ -281,10 +295,10 @@ bool FusedResNet::uses_winograd() const { return winograd_runs(precision_, conv3
 Tensor FusedResNet::forward(const Tensor& x) {
   GCNN_CHECK(x.ndim() == 4 && x.device().is_cpu() && x.dtype() == DType::F32,
              "fused ResNet body: needs an FP32 [N, C, H, W] tensor on the CPU, got {}", x.describe());
-  GCNN_CHECK(x.dim(1) == body_.stem.weight.dim(1), "fused ResNet body: input {} has {} channels, the stem takes {}",
-             x.describe(), x.dim(1), body_.stem.weight.dim(1));
+  GCNN_CHECK(x.dim(1) == weight_shape(body_.stem)[1], "fused ResNet body: input {} has {} channels, the stem takes {}",
+             x.describe(), x.dim(1), weight_shape(body_.stem)[1]);
   std::unique_ptr<Plan>& plan = plans_[x.shape()];
-  if (!plan) plan = std::make_unique<Plan>(body_, x.shape(), precision_, conv3x3_);
+  if (!plan) plan = std::make_unique<Plan>(body_, x.shape(), precision_);
   return plan->run(x);
 }
 

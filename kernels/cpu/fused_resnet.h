@@ -15,6 +15,7 @@
 #include <optional>
 #include <vector>
 
+#include "kernels/cpu/winograd.h"
 #include "kernels/ops/pooling.h"
 #include "kernels/precision.h"
 #include "kernels/tensor.h"
@@ -23,9 +24,10 @@ namespace gcnn::cpu {
 
 // y = conv(x, weight) + bias: a convolution with its batch norm folded in.
 struct FoldedConv {
-  Tensor weight;  // [K, C, R, S]
+  Tensor weight;  // [K, C, R, S]; freed once winograd holds it
   Tensor bias;    // [K]
   int stride = 1, pad = 0;
+  std::shared_ptr<const WinogradWeights> winograd;  // set by FusedResNet where Winograd runs
 };
 
 // out = relu(convs(x) + shortcut(x)): each conv but the last through a ReLU;

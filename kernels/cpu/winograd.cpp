@@ -117,37 +117,24 @@ struct WinogradConv3x3::Impl {
   Geometry g;
   Epilogue epilogue;
   int threads;                 // OpenMP's at construction: each has its share of the scratch
-  std::vector<float> bias;     // [kb * 8], zeros beyond K
-  std::vector<float> weights;  // U: [16, cb * 8, kb * 8], zeros beyond C and K
+  std::shared_ptr<const WinogradWeights> weights;
   std::size_t thread_floats() const { return static_cast<std::size_t>(16 * g.chunk * (g.cb + g.kb) * kBlock); }
 };
 
 bool WinogradConv3x3::available() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
-WinogradConv3x3::WinogradConv3x3(const Tensor& weight, const Tensor& bias, std::int64_t n, std::int64_t h,
-                                 std::int64_t w, Epilogue epilogue, std::size_t chunk_bytes) {
-  GCNN_CHECK(available(), "winograd conv3x3: needs a CPU with AVX2 and FMA");
+WinogradWeights::WinogradWeights(const Tensor& weight, const Tensor& bias) {
   GCNN_CHECK(weight.ndim() == 4 && weight.dim(2) == 3 && weight.dim(3) == 3 && weight.dtype() == DType::F32 &&
                  weight.device().is_cpu(),
              "winograd conv3x3: needs FP32 [K, C, 3, 3] weights on the CPU, got {}", weight.describe());
   GCNN_CHECK(bias.ndim() == 1 && bias.dim(0) == weight.dim(0) && bias.dtype() == DType::F32 && bias.device().is_cpu(),
              "winograd conv3x3: bias {} for weights {}", bias.describe(), weight.describe());
-  GCNN_CHECK(n > 0 && h > 0 && w > 0, "winograd conv3x3: input of {} images of {}x{}", n, h, w);
-  const std::int64_t k = weight.dim(0), c = weight.dim(1);
-  Geometry g{h, w, blocks(c), blocks(k), (h + 1) / 2, (w + 1) / 2, 0, 0};
-  g.tiles = n * g.th * g.tw;
-  const std::int64_t cp = g.cb * kBlock, kp = g.kb * kBlock;
-  const std::int64_t per_tile = 16 * std::max(cp, kp) * static_cast<std::int64_t>(sizeof(float));
-  g.chunk = std::clamp<std::int64_t>(static_cast<std::int64_t>(chunk_bytes) / per_tile, 1, g.tiles);
-
-  impl_ = std::make_unique<Impl>();
-  impl_->g = g;
-  impl_->epilogue = epilogue;
-  impl_->threads = omp_get_max_threads();
-  impl_->bias.assign(static_cast<std::size_t>(kp), 0.0f);
-  std::copy_n(bias.data<float>(), k, impl_->bias.begin());
-  impl_->weights.assign(static_cast<std::size_t>(16 * cp * kp), 0.0f);
-  float* u = impl_->weights.data();
+  k = weight.dim(0);
+  c = weight.dim(1);
+  const std::int64_t cp = blocks(c) * kBlock, kp = blocks(k) * kBlock;
+  this->bias.assign(static_cast<std::size_t>(kp), 0.0f);
+  std::copy_n(bias.data<float>(), k, this->bias.begin());
+  u.assign(static_cast<std::size_t>(16 * cp * kp), 0.0f);
   // U = G g G^T per (output, input) channel, in double.
   const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
   const float* wt = weight.data<float>();
@@ -159,9 +146,21 @@ WinogradConv3x3::WinogradConv3x3(const Tensor& weight, const Tensor& bias, std::
         for (int q = 0; q < 3; ++q) gg[r][q] = G[r][0] * f[q] + G[r][1] * f[3 + q] + G[r][2] * f[6 + q];
       for (int r = 0; r < 4; ++r)
         for (int q = 0; q < 4; ++q)
-          u[((4 * r + q) * cp + i) * kp + o] =
+          u[static_cast<std::size_t>(((4 * r + q) * cp + i) * kp + o)] =
               static_cast<float>(gg[r][0] * G[q][0] + gg[r][1] * G[q][1] + gg[r][2] * G[q][2]);
     }
+}
+
+WinogradConv3x3::WinogradConv3x3(std::shared_ptr<const WinogradWeights> weights, std::int64_t n, std::int64_t h,
+                                 std::int64_t w, Epilogue epilogue, std::size_t chunk_bytes) {
+  GCNN_CHECK(available(), "winograd conv3x3: needs a CPU with AVX2 and FMA");
+  GCNN_CHECK(weights, "winograd conv3x3: no weights");
+  GCNN_CHECK(n > 0 && h > 0 && w > 0, "winograd conv3x3: input of {} images of {}x{}", n, h, w);
+  Geometry g{h, w, blocks(weights->c), blocks(weights->k), (h + 1) / 2, (w + 1) / 2, 0, 0};
+  g.tiles = n * g.th * g.tw;
+  const std::int64_t per_tile = 16 * std::max(g.cb, g.kb) * kBlock * static_cast<std::int64_t>(sizeof(float));
+  g.chunk = std::clamp<std::int64_t>(static_cast<std::int64_t>(chunk_bytes) / per_tile, 1, g.tiles);
+  impl_ = std::make_unique<Impl>(Impl{g, epilogue, omp_get_max_threads(), std::move(weights)});
 }
 
 WinogradConv3x3::~WinogradConv3x3() = default;
@@ -181,9 +180,10 @@ void WinogradConv3x3::run(const float* src, float* dst, float* scratch) const {
       transform_patches(g, src, v, first);
       // The rows of a last, partial chunk beyond the tiles are multiplied too, and their products never read.
       for (std::int64_t xi = 0; xi < 16; ++xi)
-        failed += dnnl_sgemm('N', 'N', g.chunk, kp, cp, 1.0f, v + xi * g.chunk * cp, cp,
-                             impl_->weights.data() + xi * cp * kp, kp, 0.0f, m + xi * g.chunk * kp, kp) != dnnl_success;
-      transform_products(g, m, impl_->bias.data(), dst, impl_->epilogue, first);
+        failed +=
+            dnnl_sgemm('N', 'N', g.chunk, kp, cp, 1.0f, v + xi * g.chunk * cp, cp,
+                       impl_->weights->u.data() + xi * cp * kp, kp, 0.0f, m + xi * g.chunk * kp, kp) != dnnl_success;
+      transform_products(g, m, impl_->weights->bias.data(), dst, impl_->epilogue, first);
     }
   }
   GCNN_CHECK(failed == 0, "winograd conv3x3: dnnl_sgemm failed {} times", failed);

@@ -15,10 +15,21 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "kernels/tensor.h"
 
 namespace gcnn::cpu {
+
+// A 3x3 convolution's weights transformed for F(2x2, 3x3) and its bias: they
+// do not depend on the input's shape, so one copy serves every shape.
+struct WinogradWeights {
+  // weight [K, C, 3, 3] and bias [K], FP32 on the CPU.
+  WinogradWeights(const Tensor& weight, const Tensor& bias);
+  std::int64_t k, c;        // output and input channels
+  std::vector<float> u;     // [16, C, K] with C and K padded to blocks of 8 (zeros there): G g G^T
+  std::vector<float> bias;  // [K] padded to a block of 8 with zeros
+};
 
 class WinogradConv3x3 {
  public:
@@ -30,10 +41,9 @@ class WinogradConv3x3 {
   // Bytes of transformed patches per chunk by default (benchmarks/bench_winograd.cpp).
   static constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
 
-  // weight [K, C, 3, 3] and bias [K] (FP32, on the CPU; copied, transformed);
-  // inputs of n images of h x w pixels; chunks of at most chunk_bytes of
-  // transformed patches (at least one tile).
-  WinogradConv3x3(const Tensor& weight, const Tensor& bias, std::int64_t n, std::int64_t h, std::int64_t w,
+  // The convolution by weights of n images of h x w pixels; chunks of at most
+  // chunk_bytes of transformed patches (at least one tile).
+  WinogradConv3x3(std::shared_ptr<const WinogradWeights> weights, std::int64_t n, std::int64_t h, std::int64_t w,
                   Epilogue epilogue, std::size_t chunk_bytes = kChunkBytes);
   ~WinogradConv3x3();
   WinogradConv3x3(const WinogradConv3x3&) = delete;

@@ -55,7 +55,8 @@ void check(const Case& cs) {
     if (cs.epilogue != Epilogue::none) want[i] = std::max(want[i], 0.0f);
   }
 
-  const WinogradConv3x3 conv(w, bias, cs.n, cs.h, cs.w, cs.epilogue, cs.chunk_bytes);
+  const WinogradConv3x3 conv(std::make_shared<const cpu::WinogradWeights>(w, bias), cs.n, cs.h, cs.w, cs.epilogue,
+                             cs.chunk_bytes);
   const std::vector<float> src = to_blocked(x);
   // Without a sum, every output value (padding channels too) must be written over the NaNs.
   std::vector<float> dst = cs.epilogue == Epilogue::sum_relu
