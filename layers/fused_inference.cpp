@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/isa.h"
 #include "kernels/error.h"
+#include "kernels/host_allocator.h"
 #include "layers/activations.h"
 #include "layers/batchnorm.h"
 #include "layers/conv2d.h"
@@ -113,7 +114,12 @@ std::string fuse_for_inference(Sequential& model, cpu::Conv3x3Algorithm conv3x3)
     }
   }
   if (body.blocks.empty()) return "no residual stages after the stem";
-  model.replace_front(end, std::make_unique<FusedResNetBody>(std::move(body), model.precision, conv3x3), "body");
+  // The replaced layers go first, their memory back to the system (the host allocator would keep it for blocks of
+  // the same sizes, which nothing asks for again): their weights, the folded copies and Winograd's transformed
+  // weights (built by the fused body) never all coexist, which would set the peak resident memory of predict.
+  model.erase_front(end);
+  host::empty_cache();
+  model.replace_front(0, std::make_unique<FusedResNetBody>(std::move(body), model.precision, conv3x3), "body");
   return "";
 }
 

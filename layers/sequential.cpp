@@ -12,9 +12,13 @@ Layer& Sequential::add(LayerPtr layer, std::string name) {
 }
 
 void Sequential::replace_front(std::size_t count, LayerPtr layer, std::string name) {
-  GCNN_CHECK(count <= layers_.size(), "sequential: cannot replace {} of its {} children", count, layers_.size());
-  layers_.erase(layers_.begin(), layers_.begin() + static_cast<std::ptrdiff_t>(count));
+  erase_front(count);
   layers_.emplace(layers_.begin(), std::move(name), std::move(layer));
+}
+
+void Sequential::erase_front(std::size_t count) {
+  GCNN_CHECK(count <= layers_.size(), "sequential: cannot remove {} of its {} children", count, layers_.size());
+  layers_.erase(layers_.begin(), layers_.begin() + static_cast<std::ptrdiff_t>(count));
 }
 
 Shape Sequential::output_shape(const Shape& in) const {

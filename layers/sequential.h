@@ -25,6 +25,8 @@ class Sequential : public Layer {
   const Layer& at(std::size_t i) const { return *layers_.at(i).second; }
   // Replaces (and destroys) the first count children by layer, named name.
   void replace_front(std::size_t count, LayerPtr layer, std::string name);
+  // Destroys the first count children.
+  void erase_front(std::size_t count);
   // Calls hook(child) after each child's backward, here and in every nested
   // Sequential child (added before this call); an empty hook removes it.
   void set_backward_hook(const std::function<void(Layer&)>& hook);

@@ -20,6 +20,7 @@
 #include "kernels/cpu/winograd.h"
 #include "kernels/ops/conv.h"
 #include "kernels/error.h"
+#include "kernels/host_allocator.h"
 
 namespace gcnn::cpu {
 namespace {
@@ -270,11 +271,13 @@ FusedResNet::FusedResNet(FusedResNetBody body, Precision precision, Conv3x3Algor
              precision_name(precision));
   if (!uses_winograd()) return;
   // The blocks' 3x3 stride-1 convolutions (their inputs and outputs in nChw8c; the stem's input is the user's NCHW)
-  // keep only their transformed weights, which every plan shares.
+  // keep only their transformed weights, which every plan shares; the folded weight's memory goes back to the
+  // system at once, so that the two sets never coexist.
   auto transform = [](FoldedConv& c) {
     if (c.weight.dim(2) != 3 || c.weight.dim(3) != 3 || c.stride != 1 || c.pad != 1) return;
     c.winograd = std::make_shared<const WinogradWeights>(c.weight, c.bias);
     c.weight = Tensor();
+    host::empty_cache();
   };
   for (FusedBlock& b : body_.blocks) {
     for (FoldedConv& c : b.convs) transform(c);
